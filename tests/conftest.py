@@ -1,0 +1,109 @@
+"""Fixtures for the cluster tiers: a real API server (and node) started once per session.
+
+`KUBECONFIG` in the environment means: use that cluster as it is (it must already have the
+CRD-independent basics; the audit-log checks need `CRONFLOW_AUDIT_LOG`). Otherwise `hack/cluster up`
+starts the local cluster, and the session stops it at the end unless it was running before or
+`CRONFLOW_KEEP_CLUSTER=1`.
+"""
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+from tests.support.cluster import Cluster, OperatorProcess
+
+REPO = Path(__file__).resolve().parents[1]
+HACK_CLUSTER = REPO / "hack" / "cluster"
+
+
+def _hack(*args: str) -> str:
+    return subprocess.run(
+        [str(HACK_CLUSTER), *args], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout.strip()
+
+
+def _hack_env() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in _hack("env").splitlines():
+        for pair in line.removeprefix("export ").split():
+            key, _, value = pair.partition("=")
+            values[key] = value
+    return values
+
+
+@pytest.fixture(scope="session")
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """The API server for this session (started here unless KUBECONFIG names one)."""
+    given = os.environ.get("KUBECONFIG")
+    if given:
+        yield Cluster(
+            kubeconfig=Path(given),
+            operator_kubeconfig=Path(os.environ.get("CRONFLOW_OPERATOR_KUBECONFIG", given)),
+            audit_log=Path(p) if (p := os.environ.get("CRONFLOW_AUDIT_LOG")) else None,
+            pod_gateway=os.environ.get("CRONFLOW_POD_GATEWAY", ""),
+            managed=False,
+        )
+        return
+    was_running = "kube-apiserver: running" in _hack("status")
+    kubeconfig = Path(_hack("up"))
+    env = _hack_env()
+    os.environ["PATH"] = env["PATH"].replace("$PATH", os.environ["PATH"])
+    yield Cluster(
+        kubeconfig=kubeconfig,
+        operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
+        audit_log=Path(env["CRONFLOW_AUDIT_LOG"]),
+        pod_gateway=env["CRONFLOW_POD_GATEWAY"],
+        managed=True,
+    )
+    if not was_running and os.environ.get("CRONFLOW_KEEP_CLUSTER") != "1":
+        _hack("down")
+
+
+@pytest.fixture(scope="session")
+def node(cluster: Cluster) -> Cluster:
+    """The same cluster with a node that runs pods, and the project's images loaded into it."""
+    if cluster.managed:
+        _hack("up", "--with-node")
+        subprocess.run([str(REPO / "hack" / "images")], check=True)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def api(cluster: Cluster) -> client.ApiClient:
+    """An admin client for the session's cluster."""
+    return config.new_client_from_config(config_file=str(cluster.kubeconfig))
+
+
+@pytest.fixture(scope="session")
+def crd(cluster: Cluster) -> None:
+    """The ScheduledJob CRD installed from crds/ (as users would) and established."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    cluster.kubectl(
+        "wait", "--for", "condition=Established", "--timeout", "60s", "crd/scheduledjobs.cronflow.dev"
+    )
+
+
+@pytest.fixture
+def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test; pods in it must meet the `restricted` Pod Security Standard."""
+    base = request.node.name.lower().replace("_", "-")[:40].strip("-")
+    name = f"{base}-{uuid.uuid4().hex[:5]}"
+    cluster.kubectl("create", "namespace", name)
+    cluster.kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=restricted")
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def operator(cluster: Cluster, crd: None, namespace: str, tmp_path: Path) -> Iterator[OperatorProcess]:
+    """`python -m cronflow` watching the test's namespace, with the chart's RBAC rules only."""
+    proc = OperatorProcess(cluster, namespace, tmp_path / "operator.log")
+    proc.grant_rbac()
+    proc.start()
+    yield proc
+    proc.stop()

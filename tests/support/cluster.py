@@ -1,0 +1,163 @@
+"""Test-side handles: the cluster (kubectl, audit log) and an operator process."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATOR_USER = "cronflow-operator"
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+T = TypeVar("T")
+
+
+def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60, every: float = 0.25) -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(every)
+
+
+@dataclass
+class Cluster:
+    """The session's cluster."""
+
+    kubeconfig: Path
+    operator_kubeconfig: Path
+    audit_log: Path | None
+    pod_gateway: str
+    managed: bool
+
+    def kubectl(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run kubectl against this cluster; output captured as text."""
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
+            input=input, text=True, capture_output=True, timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def get_json(self, *args: str) -> Any:
+        """`kubectl get ... -o json`, parsed."""
+        return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
+
+    def audit_offset(self) -> int:
+        """A mark in the audit log; `operator_requests(since=mark)` reads what came after it."""
+        assert self.audit_log is not None, "this check needs the local cluster's audit log"
+        return self.audit_log.stat().st_size if self.audit_log.exists() else 0
+
+    def operator_requests(self, since: int, namespace: str) -> list[dict[str, Any]]:
+        """Audit events of requests by the operator's user in `namespace` after the mark."""
+        assert self.audit_log is not None, "this check needs the local cluster's audit log"
+        events = []
+        with self.audit_log.open("rb") as log:
+            log.seek(since)
+            for line in log:
+                event = json.loads(line)
+                if event.get("user", {}).get("username") != OPERATOR_USER:
+                    continue
+                if event.get("objectRef", {}).get("namespace") != namespace:
+                    continue
+                events.append(event)
+        return events
+
+    def operator_writes(self, since: int, namespace: str) -> list[str]:
+        """The operator's write requests in `namespace` after the mark, as 'verb resource/name'."""
+        return [
+            f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('subresource', '')}"
+            f"{e['objectRef'].get('name', '')}"
+            for e in self.operator_requests(since, namespace)
+            if e["verb"] in WRITE_VERBS
+        ]
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OperatorProcess:
+    """`python -m cronflow` as users run it, watching one namespace, under the operator's own user."""
+
+    def __init__(self, cluster: Cluster, namespace: str, log_path: Path, job_image: str = "cronflow-job:dev"):
+        self.cluster = cluster
+        self.namespace = namespace
+        self.log_path = log_path
+        self.job_image = job_image
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def grant_rbac(self) -> None:
+        """A Role with the chart's rules, bound to the operator's user in the namespace."""
+        rules = yaml.safe_load((REPO / "charts/cronflow/files/rbac-rules.yaml").read_text())
+        role = {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "cronflow-operator", "namespace": self.namespace}, "rules": rules,
+        }
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "cronflow-operator", "namespace": self.namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cronflow-operator"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}],
+        }
+        self.cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                    "items": [role, binding]}))
+
+    def start(self) -> None:
+        """Start and wait until kopf reports itself alive."""
+        port = free_port()
+        env = {**os.environ, "KUBECONFIG": str(self.cluster.operator_kubeconfig)}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cronflow", "--namespace", self.namespace, "--job-image", self.job_image,
+             "--liveness-port", str(port), "--metrics-port", "0", "--verbose"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+        def alive() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"operator exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until("the operator's liveness endpoint", alive, timeout=60)
+
+    def stop(self, kill: bool = False) -> None:
+        """Stop it (SIGKILL when `kill`, as a crash would)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> None:
+        """Stop and start again."""
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        """What the operator printed so far."""
+        return self.log_path.read_text(errors="replace")
