@@ -1,0 +1,75 @@
+"""Command line of the job image: `python3 -m cronflow_job run` (args from the pod spec, inputs from env)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from cronflow_job.call import CallFailed, HttpAnswer, perform
+from cronflow_job.config import ConfigError, auth_token, load_config, termination_log_path
+from cronflow_job.request import display_url, prepare_call
+from cronflow_job.result import Result, build_result, encode_result, redact
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the subcommand and run it; the return value is the process exit code."""
+    parser = argparse.ArgumentParser(prog="cronflow-job", description="Run one cronflow flow call.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "run", help="make the flow call once, write the result to the termination log (exit 0 OK, 1 ERROR)"
+    ).set_defaults(handler=lambda: run(os.environ))
+    handler: Callable[[], int] = parser.parse_args(argv).handler
+    return handler()
+
+
+def run(env: Mapping[str, str]) -> int:
+    """One run: config -> request -> call -> result document; 0 when the result is OK, else 1."""
+    started, clock = datetime.now(UTC), time.monotonic()
+    secrets = [token] if (token := auth_token(env)) else []
+    answer: HttpAnswer | None = None
+    message = ""
+    method = url = "-"
+    try:
+        call = prepare_call(load_config(env))
+        method, url = call.method, display_url(call.url)
+        answer = perform(call)
+    except (ConfigError, CallFailed) as exc:
+        message = str(exc)
+    except Exception as exc:  # a bug must still leave a result, not just a traceback
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        print(redact(traceback.format_exc(), secrets), file=sys.stderr)
+    result = build_result(
+        started=started, finished=datetime.now(UTC), answer=answer, message=message, secrets=secrets
+    )
+    path = termination_log_path(env)
+    written = True
+    try:
+        with open(path, "wb") as log:
+            log.write(encode_result(result))
+    except OSError as exc:
+        written = False
+        print(f"cronflow-job: cannot write the result to {path}: {exc}", file=sys.stderr)
+    print(redact(log_line(result, method, url, time.monotonic() - clock), secrets), flush=True)
+    return 0 if result["status"] == "OK" and written else 1
+
+
+def log_line(result: Result, method: str, url: str, seconds: float) -> str:
+    """One logfmt line for the pod log: status, HTTP code, duration, target (never headers or body)."""
+    http = result["httpResult"]
+    line = (
+        f"cronflow-job status={result['status']} http={http['status'] if http else '-'}"
+        f" duration={seconds:.3f}s method={method} url={url}"
+    )
+    if result["message"]:
+        line += f" message={json.dumps(result['message'], ensure_ascii=False)}"
+    return line
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The HTTP call: send a PreparedCall with requests and return the answer, or a clear failure message."""
+
+from __future__ import annotations
+
+import codecs
+import socket
+import ssl
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+
+from cronflow_job.request import PreparedCall, display_url
+
+# More than any result can hold (4096 bytes) in any charset; the rest of the body is not read.
+READ_LIMIT_BYTES = 64 * 1024
+MAX_REDIRECTS = 10
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """The final HTTP answer; `cut` when the body was longer than READ_LIMIT_BYTES."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    text: str
+    cut: bool
+
+
+class CallFailed(Exception):
+    """The call got no HTTP answer (DNS, refused, TLS, timeout, ...); str() is the user-facing message."""
+
+
+def perform(call: PreparedCall) -> HttpAnswer:
+    """Send the request; redirects are followed for GET only.
+
+    timeoutSeconds bounds the connect, every wait for data, and (checked while the body streams)
+    the whole call.
+    """
+    deadline = time.monotonic() + call.timeout_seconds
+    try:
+        with requests.Session() as session, warnings.catch_warnings():
+            # verifySslCertificate: false is the user's explicit choice; no warning per run.
+            warnings.simplefilter("ignore", InsecureRequestWarning)
+            session.max_redirects = MAX_REDIRECTS
+            with session.request(
+                call.method,
+                call.url,
+                headers=call.headers,
+                data=call.body,
+                verify=call.verify_tls,
+                timeout=call.timeout_seconds,
+                allow_redirects=call.method == "GET",
+                stream=True,
+            ) as response:
+                return _read_answer(response, deadline, call)
+    except requests.RequestException as exc:
+        raise CallFailed(describe_failure(exc, call)) from exc
+
+
+def _read_answer(response: requests.Response, deadline: float, call: PreparedCall) -> HttpAnswer:
+    data = bytearray()
+    for chunk in response.iter_content(chunk_size=8192):
+        if time.monotonic() > deadline:
+            raise CallFailed(f"{_timeout_message(call)} (response body incomplete)")
+        data += chunk
+        if len(data) > READ_LIMIT_BYTES:
+            break
+    cut = len(data) > READ_LIMIT_BYTES
+    # urllib3's own header dict keeps repeated headers (Set-Cookie) as separate entries.
+    source = getattr(response.raw, "headers", None) or response.headers
+    return HttpAnswer(
+        status=response.status_code,
+        headers=[(str(key), str(value)) for key, value in source.items()],
+        text=decode_body(bytes(data[:READ_LIMIT_BYTES]), response.headers.get("Content-Type"), not cut),
+        cut=cut,
+    )
+
+
+def decode_body(data: bytes, content_type: str | None, complete: bool) -> str:
+    """Decode with the Content-Type charset (UTF-8 if none or unknown); undecodable bytes become U+FFFD.
+
+    When the body was cut (`complete` false), a character split by the cut is dropped, not replaced.
+    """
+    header = Message()
+    header["Content-Type"] = content_type or "application/octet-stream"
+    charset = header.get_content_charset() or "utf-8"
+    try:
+        b"a".decode(charset, "ignore")  # rejects unknown names and non-text codecs such as base64
+    except LookupError:
+        charset = "utf-8"
+    return codecs.getincrementaldecoder(charset)(errors="replace").decode(data, final=complete)
+
+
+def describe_failure(exc: BaseException, call: PreparedCall) -> str:
+    """A one-line message naming what failed and the URL (never the headers or the token)."""
+    url = display_url(call.url)
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate verification failed calling {url}: {cause.verify_message or cause}"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return f"connection refused: {url}"
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed for {urlsplit(call.url).hostname}: {cause.strerror or cause}"
+    # urllib3 files "could not connect" (NewConnectionError) under its timeout errors.
+    if any(
+        isinstance(cause, requests.Timeout | TimeoutError)
+        or (isinstance(cause, Urllib3TimeoutError) and not isinstance(cause, NewConnectionError))
+        for cause in causes
+    ):
+        return _timeout_message(call)
+    if any(isinstance(cause, ssl.SSLError | requests.exceptions.SSLError) for cause in causes):
+        return f"TLS error calling {url}: {_innermost_detail(causes)}"
+    if isinstance(exc, requests.TooManyRedirects):
+        return f"too many redirects (more than {MAX_REDIRECTS}) calling {url}"
+    if isinstance(exc, requests.ConnectionError):
+        return f"connection failed calling {url}: {_innermost_detail(causes)}"
+    return f"request failed calling {url}: {type(exc).__name__}: {_innermost_detail(causes)}"
+
+
+def _timeout_message(call: PreparedCall) -> str:
+    return f"timeout after {call.timeout_seconds:g}s calling {display_url(call.url)}"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """exc and everything it wraps: requests and urllib3 nest causes in args, .reason and chaining."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        # A suppressed context (`raise ... from None`) is an unrelated earlier error, as in tracebacks.
+        context = None if current.__suppress_context__ else current.__context__
+        linked = [*current.args, getattr(current, "reason", None), current.__cause__, context]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def _innermost_detail(causes: list[BaseException]) -> str:
+    """The most specific non-empty description: OS errors by strerror, others by str()."""
+    for cause in reversed(causes):
+        text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+        if text:
+            return text
+    return "unknown error"
