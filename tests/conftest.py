@@ -15,25 +15,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from tests.support.cluster import Cluster, OperatorProcess
+from tests.support.cluster import Cluster, OperatorProcess, hack_cluster, hack_cluster_env
 
 REPO = Path(__file__).resolve().parents[1]
-HACK_CLUSTER = REPO / "hack" / "cluster"
-
-
-def _hack(*args: str) -> str:
-    return subprocess.run(
-        [str(HACK_CLUSTER), *args], check=True, stdout=subprocess.PIPE, text=True
-    ).stdout.strip()
-
-
-def _hack_env() -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in _hack("env").splitlines():
-        for pair in line.removeprefix("export ").split():
-            key, _, value = pair.partition("=")
-            values[key] = value
-    return values
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +33,10 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
             managed=False,
         )
         return
-    was_running = "kube-apiserver: running" in _hack("status")
-    kubeconfig = Path(_hack("up"))
-    env = _hack_env()
-    os.environ["PATH"] = env["PATH"].replace("$PATH", os.environ["PATH"])
+    was_running = "kube-apiserver: running" in hack_cluster("status")
+    kubeconfig = Path(hack_cluster("up").splitlines()[-1])
+    env = hack_cluster_env()
+    os.environ["PATH"] = env["PATH"]
     yield Cluster(
         kubeconfig=kubeconfig,
         operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
@@ -61,14 +45,14 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         managed=True,
     )
     if not was_running and os.environ.get("CRONFLOW_KEEP_CLUSTER") != "1":
-        _hack("down")
+        hack_cluster("down")
 
 
 @pytest.fixture(scope="session")
 def node(cluster: Cluster) -> Cluster:
     """The same cluster with a node that runs pods, and the project's images loaded into it."""
     if cluster.managed:
-        _hack("up", "--with-node")
+        hack_cluster("up", "--with-node")
         subprocess.run([str(REPO / "hack" / "images")], check=True)
     return cluster
 

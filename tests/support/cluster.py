@@ -16,6 +16,7 @@ import requests
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+HACK_CLUSTER = REPO / "hack" / "cluster"
 OPERATOR_USER = "cronflow-operator"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 T = TypeVar("T")
@@ -43,7 +44,9 @@ class Cluster:
     pod_gateway: str
     managed: bool
 
-    def kubectl(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run kubectl against this cluster; output captured as text."""
         result = subprocess.run(
             ["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
@@ -85,6 +88,23 @@ class Cluster:
             for e in self.operator_requests(since, namespace)
             if e["verb"] in WRITE_VERBS
         ]
+
+
+def hack_cluster(*args: str) -> str:
+    """Run `hack/cluster ARGS` (progress goes to stderr); returns what it printed on stdout."""
+    return subprocess.run(
+        [str(HACK_CLUSTER), *args], check=True, stdout=subprocess.PIPE, text=True, timeout=1800
+    ).stdout.strip()
+
+
+def hack_cluster_env() -> dict[str, str]:
+    """The variables `hack/cluster env` exports (PATH with the pinned binaries first)."""
+    values: dict[str, str] = {}
+    for line in hack_cluster("env").splitlines():
+        for pair in line.removeprefix("export ").split():
+            key, _, value = pair.partition("=")
+            values[key] = value.replace("$PATH", os.environ.get("PATH", ""))
+    return values
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from cronflow_job.config import (
     DEFAULT_TERMINATION_LOG,
     ConfigError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from cronflow_job.config import ConfigError, Flow, JobConfig, JsonValue
 from cronflow_job.request import display_url, prepare_call, request_body, snake_case, snake_case_keys
 

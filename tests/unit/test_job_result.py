@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from cronflow_job.call import HttpAnswer, decode_body
 from cronflow_job.result import (
     MAX_MESSAGE_BYTES,
