@@ -125,20 +125,23 @@ class OperatorProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def grant_rbac(self) -> None:
-        """A Role with the chart's rules, bound to the operator's user in the namespace."""
-        rules = yaml.safe_load((REPO / "charts/cronflow/files/rbac-rules.yaml").read_text())
-        role = {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": {"name": "cronflow-operator", "namespace": self.namespace}, "rules": rules,
-        }
-        binding = {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "cronflow-operator", "namespace": self.namespace},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cronflow-operator"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}],
-        }
-        self.cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                    "items": [role, binding]}))
+        """The chart's rules for namespace scope: a Role in the namespace, the small ClusterRole."""
+        files = REPO / "charts/cronflow/files"
+        subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
+        items = []
+        for kind, rules_file, meta in (
+            ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": self.namespace}),
+            ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
+        ):
+            rules = yaml.safe_load((files / rules_file).read_text())
+            binding_kind = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
+            items += [
+                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules},
+                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind, "metadata": meta,
+                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": meta["name"]},
+                 "subjects": subjects},
+            ]
+        self.cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 
     def start(self) -> None:
         """Start and wait until kopf reports itself alive."""

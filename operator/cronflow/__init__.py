@@ -1,0 +1,1 @@
+"""cronflow: a Kubernetes operator that runs flow calls on a cron schedule."""

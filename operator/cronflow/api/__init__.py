@@ -1,0 +1,1 @@
+"""The ScheduledJob API: pydantic models and the CRD generated from them."""

@@ -1,0 +1,1 @@
+"""Command-line tools for cronflow users: the `kubectl cronflow` plugin."""

@@ -1,0 +1,170 @@
+"""`kubectl cronflow`: trigger, enable, disable, read the results and next run times of a ScheduledJob.
+
+A kubectl plugin (kubectl runs `kubectl-cronflow` from PATH). It reads and merge-patches one
+ScheduledJob, nothing else; the operator does the rest.
+"""
+
+import argparse
+import json
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from cronflow import names
+from cronflow.cli.tables import next_runs_table, results_table
+from cronflow.schedule import format_time, next_run_times
+
+RESOURCE = f"{names.PLURAL}.{names.GROUP}"
+
+
+class ScheduledJobs:
+    """The ScheduledJobs of one namespace, through the kube config's current (or a named) context."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None, namespace: str | None) -> None:
+        api_client = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+        self.api = client.CustomObjectsApi(api_client)
+        self.namespace = namespace or _context_namespace(kubeconfig, context)
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The ScheduledJob called `name`."""
+        obj = self.api.get_namespaced_custom_object(names.GROUP, names.VERSION, self.namespace, names.PLURAL, name)
+        return cast(dict[str, Any], obj)
+
+    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
+        """Merge-patch `spec` into the ScheduledJob's spec."""
+        self.api.patch_namespaced_custom_object(
+            names.GROUP,
+            names.VERSION,
+            self.namespace,
+            names.PLURAL,
+            name,
+            {"spec": spec},
+            _content_type="application/merge-patch+json",
+        )
+
+
+def new_trigger_token(now: datetime) -> str:
+    """A trigger token never used before: the time (readable in status.lastTrigger) plus 24 random bits."""
+    return f"{format_time(now)}-{secrets.token_hex(3)}"
+
+
+def trigger(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """Start exactly one run now, also while disabled."""
+    token = new_trigger_token(datetime.now(UTC))
+    jobs.patch_spec(args.name, {"trigger": token})
+    return f"{RESOURCE}/{args.name} triggered (trigger token {token})"
+
+
+def enable(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """Resume the schedule."""
+    jobs.patch_spec(args.name, {"enabled": True})
+    return f"{RESOURCE}/{args.name} enabled"
+
+
+def disable(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """Suspend the schedule (a trigger still starts a run)."""
+    jobs.patch_spec(args.name, {"enabled": False})
+    return f"{RESOURCE}/{args.name} disabled"
+
+
+def results(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """The recorded results, newest first."""
+    recorded = (jobs.get(args.name).get("status") or {}).get("results") or []
+    if not recorded:
+        _note(f"no results yet for {RESOURCE}/{args.name} in namespace {jobs.namespace}")
+        return ""
+    return results_table(recorded)
+
+
+def next_runs(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """The next run times of the schedule."""
+    spec = jobs.get(args.name).get("spec") or {}
+    if not spec.get("enabled", True):
+        _note(f"{RESOURCE}/{args.name} is disabled: it runs at these times only once enabled again")
+    if (spec.get("automatic") or {}).get("enabled"):
+        _note(f"{RESOURCE}/{args.name} is in automatic mode: it runs once per new file, not on this schedule")
+    zone = spec.get("timeZone") or "Etc/UTC"
+    now = datetime.now(UTC)
+    return next_runs_table(next_run_times(spec["schedule"], zone, now, args.count), zone, now)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: a subcommand with NAME, and kubectl's connection options on each subcommand."""
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("-n", "--namespace", help="namespace of the ScheduledJob (default: the context's)")
+    connection.add_argument("--kubeconfig", help="kube config file (default: $KUBECONFIG or ~/.kube/config)")
+    connection.add_argument("--context", help="kube config context (default: the current one)")
+
+    parser = argparse.ArgumentParser(prog="kubectl cronflow", description="Operate cronflow ScheduledJobs.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command: Callable[[ScheduledJobs, argparse.Namespace], str]
+    for command in (trigger, enable, disable, results, next_runs):
+        name = "next" if command is next_runs else command.__name__
+        summary = (command.__doc__ or "").strip()
+        sub = commands.add_parser(name, parents=[connection], help=summary, description=summary)
+        sub.add_argument("name", metavar="NAME", help="the ScheduledJob")
+        sub.set_defaults(run=command)
+        if command is next_runs:
+            sub.add_argument("-c", "--count", type=_positive, default=5, help="how many run times (default 5)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 1 and a kubectl-like message on stderr when it fails."""
+    args = build_parser().parse_args(argv)
+    try:
+        jobs = ScheduledJobs(args.kubeconfig, args.context, args.namespace)
+        output = args.run(jobs, args)
+    except ApiException as error:
+        return _fail(_api_error(error, args.name))
+    except urllib3.exceptions.HTTPError as error:
+        return _fail(f"error: cannot reach the API server: {error}")
+    except (ConfigException, ValueError) as error:
+        return _fail(f"error: {error}")
+    if output:
+        print(output)
+    return 0
+
+
+def _context_namespace(kubeconfig: str | None, context: str | None) -> str:
+    contexts, current = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    chosen = next((c for c in contexts if c["name"] == context), current) if context else current
+    namespace: str = (chosen or {}).get("context", {}).get("namespace") or "default"
+    return namespace
+
+
+def _api_error(error: ApiException, name: str) -> str:
+    if error.status == 404:
+        return f'Error from server (NotFound): {RESOURCE} "{name}" not found'
+    try:
+        message = json.loads(error.body or "")["message"]
+    except (TypeError, ValueError, KeyError):
+        message = error.reason
+    return f"Error from server ({error.reason}): {message}"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

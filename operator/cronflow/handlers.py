@@ -1,0 +1,111 @@
+"""kopf wiring only: each handler reads what kopf gives it and calls the modules that do the work."""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import kopf
+
+from cronflow import names
+from cronflow.build.cronjob import Owner
+from cronflow.reconcile import runs
+from cronflow.reconcile.scheduledjob import SPEC_HASH_ANNOTATION, reconcile, sync_cronjob_status
+from cronflow.settings import OperatorSettings
+
+GROUP, VERSION, PLURAL = names.GROUP, names.VERSION, names.PLURAL
+MANAGED = {names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE}
+
+_operator = OperatorSettings()  # replaced by configure() before kopf starts
+
+
+def configure(settings: OperatorSettings) -> None:
+    """Take the operator settings before kopf starts."""
+    global _operator
+    _operator = settings
+
+
+@kopf.on.startup()
+def tune_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
+    """Deliberate kopf settings: few writes of its own, bounded watches and requests."""
+    # kopf would post an Event for every handler run; only warnings and errors become Events.
+    settings.posting.level = logging.WARNING
+    # Its bookkeeping lives in annotations under our prefix; the status schema stays ours alone.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="cronflow.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="cronflow.dev", key="last-handled-configuration"
+    )
+    settings.persistence.finalizer = "cronflow.dev/kopf-finalizer"
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.request_timeout = 30
+    settings.execution.max_workers = 8
+
+
+@kopf.index("batch", "v1", "cronjobs", labels=MANAGED)
+def cronjob_hashes(namespace: str | None, labels: kopf.Labels, annotations: kopf.Annotations, **_: Any) -> Any:
+    """Observed spec hash of each owned CronJob, by (namespace, ScheduledJob name)."""
+    return {(namespace, labels.get(names.SCHEDULEDJOB_LABEL)): annotations.get(SPEC_HASH_ANNOTATION)}
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL)
+@kopf.on.create(GROUP, VERSION, PLURAL)
+@kopf.on.update(GROUP, VERSION, PLURAL)
+def reconcile_scheduledjob(
+    body: kopf.Body,
+    meta: kopf.Meta,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    patch: kopf.Patch,
+    **kwargs: Any,
+) -> None:
+    """Create/update/resume: one idempotent reconcile."""
+    cronjob_hashes: kopf.Index[tuple[str, str], str | None] = kwargs["cronjob_hashes"]
+    owner = Owner(name=meta["name"], namespace=meta["namespace"], uid=meta["uid"])
+    observed = next(iter(cronjob_hashes.get((owner.namespace, owner.name), [])), None)
+    outcome = reconcile(
+        owner=owner,
+        generation=meta.get("generation", 0),
+        raw_spec=dict(spec),
+        status=dict(status),
+        observed_hash=observed,
+        job_image=_operator.job_image,
+        now=datetime.now(UTC),
+    )
+    patch.status.update(outcome.status)
+    for type_, reason, message in outcome.events:
+        kopf.event(body, type=type_, reason=reason, message=message)
+
+
+@kopf.index("batch", "v1", "jobs", labels=MANAGED)
+def jobs_by_scheduledjob(
+    namespace: str | None, name: str, labels: kopf.Labels, body: kopf.Body, **_: Any
+) -> Any:
+    """Each owned Job's name, start and conditions, by (namespace, ScheduledJob name)."""
+    return {
+        (namespace, labels.get(names.SCHEDULEDJOB_LABEL)): {
+            "metadata": {"name": name, "deletionTimestamp": body.metadata.get("deletionTimestamp")},
+            "status": {k: body.status.get(k) for k in ("startTime", "conditions")},
+        }
+    }
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
+def job_event(type: str, body: kopf.Body, **kwargs: Any) -> None:
+    """A Job changed: keep its finalizer, record its result once it finished, update the active runs."""
+    jobs_by_scheduledjob: kopf.Index[tuple[str, str], dict[str, Any]] = kwargs["jobs_by_scheduledjob"]
+    if type == "DELETED":
+        return
+    job = dict(body)
+    key = (body.metadata.namespace or "", body.metadata.labels.get(names.SCHEDULEDJOB_LABEL, ""))
+    outcome = runs.sync_job(job, list(jobs_by_scheduledjob.get(key, [])))
+    if outcome.scheduledjob is not None:
+        for type_, reason, message in outcome.events:
+            kopf.event(cast(kopf.Body, outcome.scheduledjob), type=type_, reason=reason, message=message)
+
+
+@kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED)
+def cronjob_event(type: str, body: kopf.Body, **_: Any) -> None:
+    """A CronJob changed (a run started or ended): last and next schedule times in the status."""
+    if type != "DELETED":
+        sync_cronjob_status(dict(body), datetime.now(UTC))

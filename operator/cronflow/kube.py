@@ -1,0 +1,133 @@
+"""The operator's Kubernetes API access: one shared client, server-side apply, idempotent creates."""
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any, cast
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from cronflow import names
+
+FIELD_MANAGER = "cronflow"
+
+
+@functools.cache
+def api_client() -> client.ApiClient:
+    """A client for the in-cluster service account, else the current kubeconfig context."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    configuration = client.Configuration.get_default_copy()
+    configuration.connection_pool_maxsize = 16
+    return client.ApiClient(configuration)
+
+
+def batch_api() -> client.BatchV1Api:
+    """The batch/v1 API (CronJobs, Jobs)."""
+    return client.BatchV1Api(api_client())
+
+
+def core_api() -> client.CoreV1Api:
+    """The core/v1 API (Pods, Secrets, Events)."""
+    return client.CoreV1Api(api_client())
+
+
+def custom_api() -> client.CustomObjectsApi:
+    """The API of custom resources (ScheduledJobs)."""
+    return client.CustomObjectsApi(api_client())
+
+
+def apply_cronjob(manifest: dict[str, Any]) -> None:
+    """Server-side apply of a CronJob owned by cronflow: fields it no longer sets are removed."""
+    meta = manifest["metadata"]
+    batch_api().patch_namespaced_cron_job(
+        name=meta["name"],
+        namespace=meta["namespace"],
+        body=manifest,
+        field_manager=FIELD_MANAGER,
+        force=True,
+        _content_type="application/apply-patch+yaml",
+    )
+
+
+def create_job(manifest: dict[str, Any]) -> bool:
+    """Create a Job; False when one of that name exists already (the create is idempotent)."""
+    try:
+        batch_api().create_namespaced_job(namespace=manifest["metadata"]["namespace"], body=cast(Any, manifest))
+    except ApiException as error:
+        if error.status == 409:
+            return False
+        raise
+    return True
+
+
+def get_scheduledjob(namespace: str, name: str) -> dict[str, Any] | None:
+    """A ScheduledJob as stored, or None when it does not exist."""
+    try:
+        obj: dict[str, Any] = cast(Any, custom_api()).get_namespaced_custom_object(
+            names.GROUP, names.VERSION, namespace, names.PLURAL, name
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return obj
+
+
+def patch_scheduledjob_status(sj: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge-patch status fields, guarded by the resourceVersion they were computed from (409 if stale)."""
+    meta = sj["metadata"]
+    body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": dict(changes)}
+    updated: dict[str, Any] = cast(Any, custom_api()).patch_namespaced_custom_object_status(
+        names.GROUP, names.VERSION, meta["namespace"], names.PLURAL, meta["name"], body,
+        _content_type="application/merge-patch+json",
+    )
+    return updated
+
+
+def patch_job_metadata(
+    job: Mapping[str, Any],
+    finalizers: list[str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> None:
+    """Set a Job's finalizers and/or add annotations, guarded by its resourceVersion (409 if stale)."""
+    meta = job["metadata"]
+    patch_meta: dict[str, Any] = {"resourceVersion": meta["resourceVersion"]}
+    if finalizers is not None:
+        patch_meta["finalizers"] = finalizers
+    if annotations:
+        patch_meta["annotations"] = dict(annotations)
+    try:
+        batch_api().patch_namespaced_job(
+            meta["name"], meta["namespace"], {"metadata": patch_meta},
+            _content_type="application/merge-patch+json",
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return
+        raise
+
+
+def get_job(namespace: str, name: str) -> dict[str, Any] | None:
+    """A Job as stored (a plain dict), or None when it is gone."""
+    try:
+        response: Any = batch_api().read_namespaced_job(name, namespace, _preload_content=False)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    job: dict[str, Any] = json.loads(response.data)
+    return job
+
+
+def job_pod(namespace: str, job_name: str) -> dict[str, Any] | None:
+    """The (newest) pod of a Job as a plain dict, or None when it has none."""
+    response: Any = core_api().list_namespaced_pod(
+        namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}", _preload_content=False
+    )
+    pods: list[dict[str, Any]] = json.loads(response.data)["items"]
+    pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
+    return pods[-1] if pods else None

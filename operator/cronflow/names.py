@@ -1,0 +1,63 @@
+"""Names of the API, the labels and annotations on children, and the names of the children themselves.
+
+Child names are derived deterministically, so a retry or an operator restart computes the same name
+and a second create is refused by the API server (409) instead of starting a second run.
+"""
+
+import hashlib
+
+GROUP = "cronflow.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+KIND = "ScheduledJob"
+PLURAL = "scheduledjobs"
+SINGULAR = "scheduledjob"
+SHORT_NAMES = ("sj",)
+CATEGORIES = ("cronflow",)
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "cronflow"
+SCHEDULEDJOB_LABEL = f"{GROUP}/scheduledjob"
+TRIGGER_ANNOTATION = f"{GROUP}/trigger"
+TRIGGER_TOKEN_ANNOTATION = f"{GROUP}/trigger-token"
+INPUT_FILE_ANNOTATION = f"{GROUP}/input-file"
+RESULT_FINALIZER = f"{GROUP}/result"
+
+MAX_SCHEDULEDJOB_NAME = 63
+"""ScheduledJob names are used as label values, so the CRD caps them at 63 characters."""
+
+# The CronJob controller appends "-<minutes since epoch>" (11 characters) to make a Job name, and a
+# Job name must fit a 63-character label value.
+_MAX_CRONJOB_NAME = 52
+_MAX_JOB_NAME = 63
+_HASH_LENGTH = 10
+
+
+def cronjob_name(sj_name: str) -> str:
+    """The CronJob of a ScheduledJob: its own name when that fits 52 characters, else a cut name + hash."""
+    if len(sj_name) <= _MAX_CRONJOB_NAME:
+        return sj_name
+    return _with_hash(sj_name, _digest(sj_name), _MAX_CRONJOB_NAME)
+
+
+def trigger_job_name(sj_name: str, token: str) -> str:
+    """The one Job that trigger token `token` starts (a DNS-1123 label, at most 63 characters)."""
+    return _with_hash(f"{_dns_label(sj_name)}-manual", _digest(sj_name, token), _MAX_JOB_NAME)
+
+
+def file_job_name(sj_name: str, input_file: str) -> str:
+    """The one Job that automatic mode starts for `input_file` (a DNS-1123 label, at most 63 characters)."""
+    return _with_hash(f"{_dns_label(sj_name)}-file", _digest(sj_name, input_file), _MAX_JOB_NAME)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LENGTH]
+
+
+def _dns_label(name: str) -> str:
+    return name.replace(".", "-")
+
+
+def _with_hash(prefix: str, digest: str, limit: int) -> str:
+    cut = prefix[: limit - len(digest) - 1].rstrip("-.")
+    return f"{cut}-{digest}"

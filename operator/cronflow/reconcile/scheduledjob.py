@@ -1,0 +1,119 @@
+"""Reconcile one ScheduledJob: desired CronJob vs observed, trigger, then the smallest status patch.
+
+Steps (the only writes are in steps 2 and 3; a pass over an unchanged object writes nothing):
+1. parse the spec (what slipped past the schema -> Ready=False with the reason);
+2. apply the CronJob when its spec hash differs from the observed one;
+3. create the one Job of a new trigger token (idempotent by name);
+4. compute the status and return only what differs.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cronflow import kube, names
+from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
+from cronflow.build.cronjob import Owner, build_cronjob, build_trigger_job
+from cronflow.schedule import format_time, next_run_time
+from cronflow.status import set_condition, status_patch
+
+SPEC_HASH_ANNOTATION = "cronflow.dev/spec-hash"
+
+
+@dataclass
+class Outcome:
+    """What a reconcile pass wants written to the status, and the Events to post."""
+
+    status: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def spec_hash(manifest: Mapping[str, Any]) -> str:
+    """A stable hash of a manifest's spec, kept as an annotation to detect drift without a diff."""
+    return hashlib.sha256(json.dumps(manifest["spec"], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def reconcile(
+    owner: Owner,
+    generation: int,
+    raw_spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    observed_hash: str | None,
+    job_image: str,
+    now: datetime,
+) -> Outcome:
+    """One idempotent pass over a ScheduledJob; returns the status patch and Events."""
+    outcome = Outcome()
+    conditions = list(status.get("conditions") or [])
+    try:
+        spec = parse_spec(raw_spec)
+    except InvalidSpec as error:
+        message = str(error)
+        desired = {
+            "observedGeneration": generation,
+            "conditions": set_condition(conditions, "Ready", "False", "InvalidSpec", message, now),
+        }
+        outcome.status = status_patch(status, desired)
+        if outcome.status:
+            outcome.events.append(("Warning", "InvalidSpec", message))
+        return outcome
+
+    cronjob = build_cronjob(owner, spec, job_image)
+    digest = spec_hash(cronjob)
+    cronjob["metadata"].setdefault("annotations", {})[SPEC_HASH_ANNOTATION] = digest
+    if observed_hash != digest:
+        kube.apply_cronjob(cronjob)
+        outcome.events.append(
+            ("Normal", "Applied", f"CronJob {cronjob['metadata']['name']} {'updated' if observed_hash else 'created'}")
+        )
+
+    last_trigger = status.get("lastTrigger")
+    if spec.trigger and spec.trigger != last_trigger:
+        job = build_trigger_job(owner, spec, job_image, spec.trigger)
+        created = kube.create_job(job)
+        if created:
+            outcome.events.append(("Normal", "Triggered", f"Job {job['metadata']['name']} created"))
+        last_trigger = spec.trigger
+
+    desired = {
+        **schedule_status(spec, now),
+        "observedGeneration": generation,
+        "cronJobName": names.cronjob_name(owner.name),
+        "lastTrigger": last_trigger,
+        "conditions": set_condition(conditions, "Ready", "True", "Reconciled", "CronJob is up to date", now),
+    }
+    outcome.status = status_patch(status, desired)
+    return outcome
+
+
+def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:
+    """The status fields that follow from the spec and the clock alone."""
+    automatic = bool(spec.automatic and spec.automatic.enabled)
+    scheduled = spec.enabled and not automatic
+    return {
+        "state": "ENABLED" if spec.enabled else "DISABLED",
+        "mode": "Automatic" if automatic else "Schedule",
+        "nextScheduleTime": format_time(next_run_time(spec.schedule, spec.time_zone, now)) if scheduled else None,
+    }
+
+
+def sync_cronjob_status(cronjob: Mapping[str, Any], now: datetime) -> None:
+    """After a CronJob changed (a run started or ended): lastScheduleTime and the next run in the status."""
+    labels = cronjob["metadata"].get("labels") or {}
+    sj = kube.get_scheduledjob(cronjob["metadata"]["namespace"], labels.get(names.SCHEDULEDJOB_LABEL, ""))
+    if sj is None:
+        return
+    try:
+        spec = parse_spec(sj.get("spec") or {})
+    except InvalidSpec:
+        return
+    desired = {
+        **schedule_status(spec, now),
+        "lastScheduleTime": (cronjob.get("status") or {}).get("lastScheduleTime"),
+    }
+    changes = status_patch(sj.get("status") or {}, desired)
+    if changes:
+        kube.patch_scheduledjob_status(sj, changes)

@@ -1,0 +1,95 @@
+"""Pure: a finished Job and its pod -> one status.results entry, and the bounded results ring."""
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cronflow import names
+
+RESULT_VERSION = 1
+
+
+def job_finished(job: Mapping[str, Any]) -> str | None:
+    """'Complete' or 'Failed' when the Job has finished, else None."""
+    for condition in job.get("status", {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return str(condition["type"])
+    return None
+
+
+def parse_termination_message(message: str | None) -> dict[str, Any] | None:
+    """The job runner's result document, or None when the message is not one (e.g. an OOM kill)."""
+    if not message:
+        return None
+    try:
+        document = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("v") != RESULT_VERSION:
+        return None
+    if document.get("status") not in ("OK", "ERROR"):
+        return None
+    return document
+
+
+def _terminated_state(pod: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    for status in (pod or {}).get("status", {}).get("containerStatuses") or []:
+        terminated = status.get("state", {}).get("terminated")
+        if terminated:
+            return dict(terminated)
+    return {}
+
+
+def _failure_reason(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> str:
+    """What Kubernetes says about a run that left no result document."""
+    terminated = _terminated_state(pod)
+    if terminated:
+        reason = terminated.get("reason") or "Error"
+        return f"the job container ended without a result: {reason} (exit code {terminated.get('exitCode')})"
+    for status in (pod or {}).get("status", {}).get("containerStatuses") or []:
+        waiting = status.get("state", {}).get("waiting")
+        if waiting:
+            return f"the job container never ran: {waiting.get('reason')}: {waiting.get('message', '')}".rstrip(": ")
+    for condition in job.get("status", {}).get("conditions") or []:
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            return f"the Job failed: {condition.get('reason')}: {condition.get('message', '')}".rstrip(": ")
+    return "the Job finished without a result"
+
+
+def build_result(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The status.results entry of a finished Job (camelCase, as stored)."""
+    meta = job.get("metadata", {})
+    annotations = meta.get("annotations") or {}
+    status = job.get("status", {})
+    document = parse_termination_message(_terminated_state(pod).get("message"))
+    entry: dict[str, Any] = {
+        "job": meta["name"],
+        "trigger": annotations.get(names.TRIGGER_ANNOTATION, "Schedule"),
+        "startTime": status.get("startTime") or meta.get("creationTimestamp"),
+    }
+    input_file = annotations.get(names.INPUT_FILE_ANNOTATION)
+    if input_file:
+        entry["inputFile"] = input_file
+    if document is not None:
+        entry["finishedAt"] = document.get("finishedAt") or status.get("completionTime")
+        entry["status"] = document["status"]
+        if document.get("httpResult"):
+            entry["httpResult"] = document["httpResult"]
+        entry["message"] = document.get("message") or ""
+    else:
+        entry["finishedAt"] = status.get("completionTime") or _terminated_state(pod).get("finishedAt")
+        entry["status"] = "ERROR"
+        entry["message"] = _failure_reason(job, pod)
+    return {key: value for key, value in entry.items() if value is not None}
+
+
+def add_result(results: Sequence[Mapping[str, Any]], entry: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
+    """The results with `entry` first, capped at `limit`; unchanged when that Job is already recorded."""
+    if any(r.get("job") == entry["job"] for r in results):
+        return [dict(r) for r in results]
+    return [dict(entry), *(dict(r) for r in results)][:limit]
+
+
+def is_recorded(results: Sequence[Mapping[str, Any]], job_name: str) -> bool:
+    """Whether a Job's result is already in status.results."""
+    return any(r.get("job") == job_name for r in results)

@@ -1,0 +1,165 @@
+"""Cron schedules and time zones: syntax, next run times, RFC 3339 timestamps.
+
+The runs themselves are started by the Kubernetes CronJob controller, so the syntax accepted here and
+the run times computed here follow that controller's cron library (robfig/cron v3, 5 fields, minute
+granularity), with croniter doing the calendar arithmetic.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import CroniterBadDateError, croniter
+
+DESCRIPTORS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@midnight")
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _field_regex(value: str, wildcard: str = "[*]") -> str:
+    item = f"({wildcard}|{value}(-{value})?)(/[1-9][0-9]?)?"
+    return f"{item}(,{item})*"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return "(?i:" + "|".join(names) + ")"
+
+
+_FIELD_REGEXES = (
+    _field_regex("[0-5]?[0-9]"),
+    _field_regex("(2[0-3]|[01]?[0-9])"),
+    _field_regex("(3[01]|[12][0-9]|0?[1-9])", wildcard="[*?]"),
+    _field_regex(f"(1[0-2]|0?[1-9]|{_names(_MONTH_NAMES)})"),
+    _field_regex(f"(0?[0-6]|{_names(_DAY_NAMES)})", wildcard="[*?]"),
+)
+SCHEDULE_REGEX = "^(@(" + "|".join(d[1:] for d in DESCRIPTORS) + ")|" + "[ ]+".join(_FIELD_REGEXES) + ")$"
+"""Five fields (minute hour day-of-month month day-of-week) or a descriptor; RE2 and Python syntax."""
+
+TIME_ZONE_REGEX = "^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,13}(/[A-Za-z0-9_+][A-Za-z0-9._+-]{0,13})*$"
+"""The shape of a tz database name, as the CronJob API validates it (components of at most 14 chars)."""
+
+_DESCRIPTOR_FIELDS = {
+    "@hourly": ["0", "*", "*", "*", "*"],
+    "@daily": ["0", "0", "*", "*", "*"],
+    "@midnight": ["0", "0", "*", "*", "*"],
+    "@weekly": ["0", "0", "*", "*", "0"],
+    "@monthly": ["0", "0", "1", "*", "*"],
+    "@yearly": ["0", "0", "1", "1", "*"],
+    "@annually": ["0", "0", "1", "1", "*"],
+}
+_FIELD_BOUNDS: tuple[tuple[int, int, tuple[str, ...]], ...] = (
+    (0, 59, ()),
+    (0, 23, ()),
+    (1, 31, ()),
+    (1, 12, ("", *_MONTH_NAMES)),
+    (0, 6, _DAY_NAMES),
+)
+_EVERY_DAY = {",".join(str(day) for day in range(1, 32)), ",".join(str(day) for day in range(7))}
+
+# Larger than any change of UTC offset in the tz database (2 h), so a window this wide around a wall
+# time holds every instant that can map to it.
+_MAX_OFFSET_CHANGE = timedelta(hours=3)
+
+
+def check_schedule(schedule: str) -> None:
+    """Raise ValueError for what SCHEDULE_REGEX cannot see: a range that runs backwards (`5-1`)."""
+    _croniter_expression(schedule)
+
+
+def load_time_zone(name: str) -> ZoneInfo:
+    """The zone called `name`; ValueError if the tz database has no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def next_run_times(schedule: str, tz: str, after: datetime, n: int) -> list[datetime]:
+    """The first `n` run times strictly after `after`, as aware UTC datetimes (fewer if the schedule ends).
+
+    Like the CronJob controller: a wall time that a spring-forward change skips does not run that day,
+    and a wall time that a fall-back change repeats runs at both instants.
+    """
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    zone = load_time_zone(tz)
+    after = after.astimezone(UTC)
+    wall = (after.astimezone(zone).replace(tzinfo=None) - _MAX_OFFSET_CHANGE).replace(second=0, microsecond=0)
+    walls = croniter(_croniter_expression(schedule), wall)
+    found: list[datetime] = []
+    horizon: datetime | None = None
+    while n > 0 and (horizon is None or wall <= horizon):
+        try:
+            wall = walls.get_next(datetime)
+        except CroniterBadDateError:  # a schedule such as "0 0 30 2 *" never fires
+            break
+        found.extend(t for t in _instants(wall, zone) if t > after)
+        if horizon is None and len(found) >= n:
+            # Instants from later wall times can still sort earlier, but only within the offset change.
+            horizon = sorted(found)[n - 1].astimezone(zone).replace(tzinfo=None) + _MAX_OFFSET_CHANGE
+    return sorted(found)[:n]
+
+
+def next_run_time(schedule: str, tz: str, after: datetime) -> datetime | None:
+    """The first run time strictly after `after` (aware UTC), or None if the schedule never fires."""
+    times = next_run_times(schedule, tz, after, 1)
+    return times[0] if times else None
+
+
+@overload
+def format_time(moment: datetime) -> str: ...
+@overload
+def format_time(moment: None) -> None: ...
+def format_time(moment: datetime | None) -> str | None:
+    """`moment` as a Kubernetes (RFC 3339) timestamp: UTC, whole seconds, `Z`; None stays None."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _croniter_expression(schedule: str) -> str:
+    """A SCHEDULE_REGEX-shaped `schedule` as explicit values, read the way the CronJob controller reads it.
+
+    croniter then only does the calendar arithmetic: its own parsing differs in corners (it reads
+    "3-3" as "*", and "?" only in one field).
+    """
+    fields = _DESCRIPTOR_FIELDS.get(schedule) or schedule.split()
+    expanded = [_expand(field, *bounds) for field, bounds in zip(fields, _FIELD_BOUNDS, strict=True)]
+    day_of_month, day_of_week = expanded[2], expanded[4]
+    if "*" not in (day_of_month, day_of_week) and {day_of_month, day_of_week} & _EVERY_DAY:
+        # Both day fields restricted means "either matches"; one of them matching every day means
+        # every day (croniter would read a complete list as "*" and require the other field).
+        expanded[2] = expanded[4] = "*"
+    return " ".join(expanded)
+
+
+def _expand(field: str, low: int, high: int, names: tuple[str, ...]) -> str:
+    """One field as "*" (the controller's wildcard) or a sorted list of the values it selects."""
+    values: set[int] = set()
+    for item in field.split(","):
+        span, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if span in ("*", "?"):
+            if step == 1:
+                return "*"
+            start, end = low, high
+        else:
+            first, _, last = span.partition("-")
+            start = _number(first, names)
+            end = _number(last, names) if last else (high if step_text else start)
+            if start > end:
+                raise ValueError(f"schedule range {item!r} runs backwards: write the low value first")
+        values.update(range(start, end + 1, step))
+    return ",".join(str(value) for value in sorted(values))
+
+
+def _number(value: str, names: tuple[str, ...]) -> int:
+    return names.index(value.lower()) if value.lower() in names else int(value)
+
+
+def _instants(wall: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The UTC instants whose local time in `zone` is `wall`: none in a gap, two in an overlap."""
+    candidates = {wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    return sorted(t for t in candidates if t.astimezone(zone).replace(tzinfo=None) == wall)

@@ -1,0 +1,34 @@
+"""Operator settings from the environment (CRONFLOW_*) and the command line, validated."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    """What the operator watches, which job image it runs, and how it logs."""
+
+    model_config = SettingsConfigDict(env_prefix="CRONFLOW_")
+
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="namespaces to watch; empty means the whole cluster"
+    )
+    job_image: str = Field("cronflow-job:dev", min_length=1, description="image of the job runner")
+    log_format: Literal["json", "text"] = "text"
+    verbose: bool = False
+    liveness_port: int = Field(8080, ge=0, le=65535, description="0 disables /healthz")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="0 disables /metrics")
+    smtp_host: str = Field("", description="SMTP server for email notifications; empty disables email")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = Field("", repr=False, description="from a Secret via the environment, never logged")
+    smtp_from: str = "cronflow@localhost"
+    smtp_starttls: bool = True
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ns.strip() for ns in value.split(",") if ns.strip()]
+        return value

@@ -1,0 +1,213 @@
+"""The operator core on a real API server: ScheduledJob -> CronJob, enable/disable, trigger, status, delete."""
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import Cluster, OperatorProcess, wait_until
+from tests.unit.bad_manifests import BAD_MANIFESTS
+
+pytestmark = pytest.mark.integration
+
+
+def scheduledjob(namespace: str, name: str = "nightly", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "cronflow.dev/v1alpha1",
+        "kind": "ScheduledJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": "30 2 * * *",
+            "timeZone": "Europe/Amsterdam",
+            "flow": {"endpoint": "https://flows.example.com/api/v1/flow/run", "settings": {"tags": ["a"]}},
+            **spec,
+        },
+    }
+
+
+def apply(cluster: Cluster, manifest: dict[str, Any]) -> None:
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+
+def merge_patch(cluster: Cluster, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    cluster.kubectl("-n", namespace, "patch", "sj", name, "--type", "merge", "-p", json.dumps({"spec": spec}))
+
+
+def settled_status(cluster: Cluster, namespace: str, name: str, **expected: Any) -> dict[str, Any]:
+    """Wait until the status has caught up with the current generation and has `expected` values."""
+
+    def probe() -> dict[str, Any] | None:
+        sj = cluster.get_json("-n", namespace, "sj", name)
+        status = sj.get("status") or {}
+        if status.get("observedGeneration") != sj["metadata"]["generation"]:
+            return None
+        return status if all(status.get(k) == v for k, v in expected.items()) else None
+
+    return wait_until(f"status of {name} with {expected}", probe, timeout=30)
+
+
+def cronjob(cluster: Cluster, namespace: str, name: str = "nightly") -> dict[str, Any]:
+    return wait_until(
+        f"CronJob {name}",
+        lambda: (r := cluster.kubectl("-n", namespace, "get", "cronjob", name, "-o", "json", check=False))
+        .returncode == 0 and json.loads(r.stdout),
+        timeout=30,
+    )
+
+
+def jobs(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = cluster.get_json("-n", namespace, "jobs")["items"]
+    return items
+
+
+def test_apply_creates_an_owned_hardened_cronjob_and_status(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply(cluster, scheduledjob(namespace, flow={
+        "endpoint": "https://flows.example.com/run", "authTokenSecretRef": {"name": "flow-token", "key": "token"}}))
+    status = settled_status(cluster, namespace, "nightly", state="ENABLED", mode="Schedule")
+    cj = cronjob(cluster, namespace)
+    sj = cluster.get_json("-n", namespace, "sj", "nightly")
+
+    assert cj["spec"]["schedule"] == "30 2 * * *"
+    assert cj["spec"]["timeZone"] == "Europe/Amsterdam"
+    assert cj["spec"]["suspend"] is False
+    assert cj["metadata"]["ownerReferences"][0]["uid"] == sj["metadata"]["uid"]
+    assert cj["metadata"]["labels"]["cronflow.dev/scheduledjob"] == "nightly"
+    pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "cronflow-job:dev"
+    assert pod["automountServiceAccountToken"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    token_env = next(e for e in container["env"] if e["name"] == "CRONFLOW_AUTH_TOKEN")
+    assert token_env["valueFrom"]["secretKeyRef"] == {"name": "flow-token", "key": "token"}
+    assert "flow-token" not in json.dumps(status)
+
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "Reconciled")
+    assert status["cronJobName"] == "nightly"
+    assert status["nextScheduleTime"].endswith(("00:30:00Z", "01:30:00Z"))  # 02:30 Amsterdam in UTC
+
+
+def test_schedule_change_updates_the_cronjob(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
+    apply(cluster, scheduledjob(namespace))
+    settled_status(cluster, namespace, "nightly", state="ENABLED")
+    merge_patch(cluster, namespace, "nightly", {"schedule": "*/15 * * * *", "timeZone": "Etc/UTC"})
+    settled_status(cluster, namespace, "nightly")
+    cj = wait_until(
+        "the CronJob's new schedule",
+        lambda: (c := cronjob(cluster, namespace))["spec"]["schedule"] == "*/15 * * * *" and c,
+    )
+    assert cj["spec"]["timeZone"] == "Etc/UTC"
+
+
+def test_disable_suspends_the_cronjob_and_enable_resumes_it(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply(cluster, scheduledjob(namespace))
+    settled_status(cluster, namespace, "nightly", state="ENABLED")
+
+    merge_patch(cluster, namespace, "nightly", {"enabled": False})
+    status = settled_status(cluster, namespace, "nightly", state="DISABLED")
+    assert cronjob(cluster, namespace)["spec"]["suspend"] is True
+    assert "nextScheduleTime" not in status
+
+    merge_patch(cluster, namespace, "nightly", {"enabled": True})
+    status = settled_status(cluster, namespace, "nightly", state="ENABLED")
+    assert cronjob(cluster, namespace)["spec"]["suspend"] is False
+    assert status["nextScheduleTime"]
+
+
+def test_trigger_creates_exactly_one_job_also_while_disabled_and_after_restart(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply(cluster, scheduledjob(namespace, enabled=False))
+    settled_status(cluster, namespace, "nightly", state="DISABLED")
+
+    merge_patch(cluster, namespace, "nightly", {"trigger": "run-1"})
+    settled_status(cluster, namespace, "nightly", lastTrigger="run-1")
+    created = jobs(cluster, namespace)
+    assert len(created) == 1
+    job = created[0]
+    assert job["metadata"]["annotations"]["cronflow.dev/trigger"] == "Manual"
+    assert job["metadata"]["annotations"]["cronflow.dev/trigger-token"] == "run-1"
+    assert "cronflow.dev/result" in job["metadata"]["finalizers"]
+
+    operator.restart()
+    apply(cluster, scheduledjob(namespace, enabled=False, trigger="run-1"))  # the same token again
+    time.sleep(3)
+    assert [j["metadata"]["name"] for j in jobs(cluster, namespace)] == [job["metadata"]["name"]]
+
+    merge_patch(cluster, namespace, "nightly", {"trigger": "run-2"})
+    settled_status(cluster, namespace, "nightly", lastTrigger="run-2")
+    assert len(jobs(cluster, namespace)) == 2
+
+
+def test_trigger_made_while_the_operator_was_down_runs_once_when_it_is_back(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply(cluster, scheduledjob(namespace))
+    settled_status(cluster, namespace, "nightly", state="ENABLED")
+    operator.stop(kill=True)
+    merge_patch(cluster, namespace, "nightly", {"trigger": "while-down"})
+    operator.start()
+    settled_status(cluster, namespace, "nightly", lastTrigger="while-down")
+    assert len(jobs(cluster, namespace)) == 1
+
+
+def test_delete_removes_everything_it_owns(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
+    apply(cluster, scheduledjob(namespace, trigger="now"))
+    settled_status(cluster, namespace, "nightly", lastTrigger="now")
+    cronjob(cluster, namespace)
+    cluster.kubectl("-n", namespace, "delete", "sj", "nightly", "--wait=true", "--timeout=60s")
+    wait_until(
+        "CronJob and Jobs gone",
+        lambda: not cluster.get_json("-n", namespace, "cronjobs")["items"] and not jobs(cluster, namespace),
+        timeout=60,
+    )
+
+
+def test_spec_the_schema_cannot_check_gets_ready_false_and_an_event(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply(cluster, scheduledjob(namespace, timeZone="Mars/Olympus_Mons"))
+    status = settled_status(cluster, namespace, "nightly")
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert "Mars/Olympus_Mons" in ready["message"]
+    events = wait_until(
+        "an InvalidSpec event",
+        lambda: [e for e in cluster.get_json("-n", namespace, "events")["items"] if e["reason"] == "InvalidSpec"],
+    )
+    assert events[0]["type"] == "Warning"
+    assert not cluster.get_json("-n", namespace, "cronjobs")["items"]
+    assert operator.proc is not None and operator.proc.poll() is None  # no crash
+
+
+def test_restart_with_nothing_changed_writes_nothing(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    for i in range(3):
+        apply(cluster, scheduledjob(namespace, name=f"job-{i}", enabled=i != 1))
+    for i in range(3):
+        settled_status(cluster, namespace, f"job-{i}")
+        cronjob(cluster, namespace, f"job-{i}")
+    time.sleep(2)
+    mark = cluster.audit_offset()
+    operator.restart()
+    time.sleep(5)
+    reads = cluster.operator_requests(mark, namespace)
+    assert reads, "the restarted operator should have listed the namespace (audit log is read correctly)"
+    assert cluster.operator_writes(mark, namespace) == []
+
+
+@pytest.mark.parametrize("case", BAD_MANIFESTS, ids=[c[0] for c in BAD_MANIFESTS])
+def test_api_server_rejects_invalid_manifest_with_a_readable_message(
+    cluster: Cluster, crd: None, namespace: str, case: tuple[str, dict[str, Any], str]
+) -> None:
+    _, manifest, expected = case
+    manifest = {**manifest, "metadata": {**manifest.get("metadata", {}), "namespace": namespace}}
+    result = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(manifest), check=False)
+    assert result.returncode != 0, f"accepted: {manifest}"
+    assert expected in result.stderr

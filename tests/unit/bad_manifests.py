@@ -1,0 +1,128 @@
+"""ScheduledJob manifests that the API server must refuse, with a piece of the error it prints.
+
+Data only: `BAD_MANIFESTS` is a list of `(id, manifest, expected_substring)`. The substrings are the
+CEL rule messages of the CRD or the standard OpenAPI validation phrases of the API server; the unit
+tests check the pydantic models refuse the same specs, an integration test checks the API server.
+"""
+
+import copy
+from typing import Any
+
+VALID_MANIFEST: dict[str, Any] = {
+    "apiVersion": "cronflow.dev/v1alpha1",
+    "kind": "ScheduledJob",
+    "metadata": {"name": "nightly-import"},
+    "spec": {
+        "schedule": "*/5 * * * *",
+        "timeZone": "Europe/Amsterdam",
+        "flow": {
+            "endpoint": "https://flows.example.com/api/v1/flow/run_binary_async",
+            "authTokenSecretRef": {"name": "flow-token", "key": "token"},
+        },
+        "notifications": {
+            "on": ["Failure"],
+            "webhook": {"url": "https://hooks.example.com/x", "headers": {"X-Team": "a"}},
+            "emails": ["oncall@example.com"],
+        },
+    },
+}
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    """VALID_MANIFEST with the dotted `path` set to `value`."""
+    manifest = copy.deepcopy(VALID_MANIFEST)
+    *parents, last = path.split(".")
+    node = manifest
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return manifest
+
+
+def _without(path: str) -> dict[str, Any]:
+    """VALID_MANIFEST without the dotted `path`."""
+    manifest = copy.deepcopy(VALID_MANIFEST)
+    *parents, last = path.split(".")
+    node = manifest
+    for key in parents:
+        node = node[key]
+    del node[last]
+    return manifest
+
+
+_CRON = "schedule must be 5 cron fields"
+_URL = "must be an http:// or https:// URL"
+
+BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
+    ("cron-six-fields-with-seconds", _with("spec.schedule", "0 */5 * * * *"), _CRON),
+    ("cron-seven-fields-quartz", _with("spec.schedule", "0 0 12 * * ? 2026"), _CRON),
+    ("cron-garbage", _with("spec.schedule", "every five minutes"), _CRON),
+    ("cron-minute-out-of-range", _with("spec.schedule", "60 * * * *"), _CRON),
+    ("cron-day-of-week-7", _with("spec.schedule", "0 0 * * 7"), _CRON),
+    ("cron-every-descriptor", _with("spec.schedule", "@every 1h"), _CRON),
+    ("cron-tz-prefix", _with("spec.schedule", "TZ=UTC 0 * * * *"), _CRON),
+    ("timezone-bad-pattern", _with("spec.timeZone", "Europe/Amster dam"), "must be an IANA time zone name"),
+    ("timezone-path-traversal", _with("spec.timeZone", "../etc/passwd"), "must be an IANA time zone name"),
+    ("timezone-local", _with("spec.timeZone", "Local"), "timeZone must name a zone, not Local"),
+    ("endpoint-ftp", _with("spec.flow.endpoint", "ftp://flows.example.com/run"), _URL),
+    ("endpoint-with-credentials", _with("spec.flow.endpoint", "https://user:pw@flows.example.com/"), _URL),
+    (
+        "endpoint-too-long",
+        _with("spec.flow.endpoint", "https://flows.example.com/" + "a" * 2100),
+        "Too long: may not be more than 2048",
+    ),
+    ("method-delete", _with("spec.flow.method", "DELETE"), 'Unsupported value: "DELETE"'),
+    ("history-limit-0", _with("spec.historyLimit", 0), "should be greater than or equal to 1"),
+    ("history-limit-51", _with("spec.historyLimit", 51), "should be less than or equal to 50"),
+    (
+        "header-name-with-space",
+        _with("spec.notifications.webhook.headers", {"X Team": "a"}),
+        "header names must be HTTP tokens",
+    ),
+    (
+        "header-value-with-newline",
+        _with("spec.notifications.webhook.headers", {"X-Team": "a\r\nX-Evil: 1"}),
+        "header values must not contain line breaks",
+    ),
+    ("concurrency-policy-bogus", _with("spec.concurrencyPolicy", "Sometimes"), 'Unsupported value: "Sometimes"'),
+    (
+        "starting-deadline-negative",
+        _with("spec.startingDeadlineSeconds", -1),
+        "should be greater than or equal to 0",
+    ),
+    ("timeout-0", _with("spec.flow.timeoutSeconds", 0), "should be greater than or equal to 1"),
+    ("timeout-3601", _with("spec.flow.timeoutSeconds", 3601), "should be less than or equal to 3600"),
+    ("missing-spec", _without("spec"), "spec: Required value"),
+    ("missing-schedule", _without("spec.schedule"), "spec.schedule: Required value"),
+    ("missing-flow", _without("spec.flow"), "spec.flow: Required value"),
+    ("missing-endpoint", _without("spec.flow.endpoint"), "spec.flow.endpoint: Required value"),
+    ("notifications-on-bogus", _with("spec.notifications.on", ["Always"]), 'Unsupported value: "Always"'),
+    ("webhook-url-javascript", _with("spec.notifications.webhook.url", "javascript:alert(1)"), _URL),
+    (
+        "too-many-emails",
+        _with("spec.notifications.emails", [f"user{i}@example.com" for i in range(21)]),
+        "Too many: 21: must have at most 20 items",
+    ),
+    ("email-without-at", _with("spec.notifications.emails", ["oncall"]), "emails must be email addresses"),
+    (
+        "auth-secret-ref-missing-key",
+        _with("spec.flow.authTokenSecretRef", {"name": "flow-token"}),
+        "spec.flow.authTokenSecretRef.key: Required value",
+    ),
+    (
+        "auth-secret-ref-bad-name",
+        _with("spec.flow.authTokenSecretRef", {"name": "Flow_Token", "key": "token"}),
+        "must be a Kubernetes object name",
+    ),
+    (
+        "automatic-enabled-without-volume",
+        _with("spec.automatic", {"enabled": True, "path": "in"}),
+        "automatic.volume is required when automatic.enabled is true",
+    ),
+    (
+        "automatic-path-escapes-volume",
+        _with("spec.automatic", {"volume": {"emptyDir": {}}, "path": "in/../../etc"}),
+        "automatic.path must be a relative path inside the volume",
+    ),
+    ("name-too-long", _with("metadata.name", "a" * 64), "metadata.name must be at most 63 characters"),
+]

@@ -1,0 +1,283 @@
+"""The Helm chart: what each documented values combination renders, the values schema, lint, no drift."""
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.cluster import hack_cluster, hack_cluster_env
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "cronflow"
+RULES = yaml.safe_load((CHART / "files" / "rbac-rules.yaml").read_text())
+CRD = yaml.safe_load((REPO / "crds" / "scheduledjobs.cronflow.dev.yaml").read_text())
+NAMESPACE = "cronflow-system"
+
+Objects = list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    """The pinned helm of `hack/cluster env` (built by `hack/cluster build` when missing)."""
+    path = hack_cluster_env()["PATH"]
+    found = shutil.which("helm", path=path)
+    if found is None:
+        hack_cluster("build")
+        found = shutil.which("helm", path=path)
+    assert found, "hack/cluster build did not provide helm"
+    return found
+
+
+def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([helm, *args], capture_output=True, text=True, timeout=60)
+
+
+def template(helm: str, *values: str) -> Objects:
+    """`helm template` with `--set` values, as a list of objects."""
+    sets = [arg for value in values for arg in ("--set", value)]
+    result = run_helm(helm, "template", "cronflow", str(CHART), "--namespace", NAMESPACE, *sets)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def only(objects: Objects, kind: str) -> dict[str, Any]:
+    found = [obj for obj in objects if obj["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def kinds(objects: Objects) -> list[str]:
+    return sorted(obj["kind"] for obj in objects)
+
+
+def container(objects: Objects) -> dict[str, Any]:
+    containers = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return dict(containers[0])
+
+
+def env(objects: Objects) -> dict[str, Any]:
+    """The operator's environment: plain values as strings, references as their `valueFrom`."""
+    return {item["name"]: item.get("value", item.get("valueFrom")) for item in container(objects)["env"]}
+
+
+def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
+    objects = template(helm)
+    assert kinds(objects) == [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+    ]
+    assert env(objects) == {
+        "CRONFLOW_NAMESPACES": "",
+        "CRONFLOW_JOB_IMAGE": "cronflow-job:dev",
+        "CRONFLOW_LOG_FORMAT": "json",
+        "CRONFLOW_LIVENESS_PORT": "8080",
+        "CRONFLOW_METRICS_PORT": "9090",
+    }
+    deployment = only(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == only(objects, "ServiceAccount")["metadata"]["name"] == "cronflow"
+    assert pod["automountServiceAccountToken"] is True
+    assert "hostNetwork" not in pod
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    main = container(objects)
+    assert main["image"] == "cronflow-operator:dev"
+    assert main["imagePullPolicy"] == "IfNotPresent"
+    assert main["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert main["resources"] == {
+        "requests": {"cpu": "50m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert main[probe]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert {"name": "healthz", "containerPort": 8080} in main["ports"]
+    assert main["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+    assert all(obj["metadata"].get("namespace", NAMESPACE) == NAMESPACE for obj in objects)
+
+
+def test_cluster_scope_binds_the_rules_file_to_the_service_account(helm: str) -> None:
+    objects = template(helm)
+    role, binding = only(objects, "ClusterRole"), only(objects, "ClusterRoleBinding")
+    assert role["rules"] == RULES
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
+
+
+def test_cluster_scope_with_watch_namespaces_watches_only_those(helm: str) -> None:
+    objects = template(helm, "watchNamespaces={team-a,team-b}")
+    assert env(objects)["CRONFLOW_NAMESPACES"] == "team-a,team-b"
+    assert only(objects, "ClusterRole")["rules"] == RULES
+
+
+@pytest.mark.parametrize(
+    ("values", "watched"),
+    [
+        (["rbac.scope=namespace"], [NAMESPACE]),
+        (["rbac.scope=namespace", "watchNamespaces={team-a,team-b}"], ["team-a", "team-b"]),
+    ],
+)
+def test_namespace_scope_grants_a_role_in_each_watched_namespace_and_nothing_cluster_wide(
+    helm: str, values: list[str], watched: list[str]
+) -> None:
+    objects = template(helm, *values)
+    assert "ClusterRole" not in kinds(objects)
+    assert "ClusterRoleBinding" not in kinds(objects)
+    assert env(objects)["CRONFLOW_NAMESPACES"] == ",".join(watched)
+    roles = [obj for obj in objects if obj["kind"] == "Role"]
+    bindings = [obj for obj in objects if obj["kind"] == "RoleBinding"]
+    assert sorted(role["metadata"]["namespace"] for role in roles) == watched
+    assert all(role["rules"] == RULES for role in roles)
+    assert sorted(binding["metadata"]["namespace"] for binding in bindings) == watched
+    for binding in bindings:
+        assert binding["roleRef"]["kind"] == "Role"
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
+
+
+def test_crd_is_the_generated_one_and_kept_on_uninstall(helm: str) -> None:
+    rendered = only(template(helm), "CustomResourceDefinition")
+    assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+    assert rendered["metadata"]["labels"]["app.kubernetes.io/name"] == "cronflow"
+    assert rendered["spec"] == CRD["spec"]
+    assert {k: v for k, v in rendered["metadata"].items() if k not in ("annotations", "labels")} == CRD["metadata"]
+
+
+def test_crds_install_false_renders_no_crd(helm: str) -> None:
+    assert "CustomResourceDefinition" not in kinds(template(helm, "crds.install=false"))
+
+
+def test_metrics_disabled_sets_port_zero_and_renders_no_service(helm: str) -> None:
+    objects = template(helm, "metrics.enabled=false")
+    assert env(objects)["CRONFLOW_METRICS_PORT"] == "0"
+    assert "Service" not in kinds(objects)
+    assert [port["name"] for port in container(objects)["ports"]] == ["healthz"]
+
+
+def test_metrics_service_targets_the_metrics_port(helm: str) -> None:
+    objects = template(helm, "metrics.port=9100")
+    assert env(objects)["CRONFLOW_METRICS_PORT"] == "9100"
+    assert {"name": "metrics", "containerPort": 9100} in container(objects)["ports"]
+    service = only(objects, "Service")
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics"}]
+    assert service["spec"]["selector"] == only(objects, "Deployment")["spec"]["selector"]["matchLabels"]
+
+
+def test_smtp_settings_and_password_from_the_referenced_secret(helm: str) -> None:
+    objects = template(
+        helm,
+        "smtp.host=smtp.example.com",
+        "smtp.port=465",
+        "smtp.username=cronflow",
+        "smtp.from=cron@example.com",
+        "smtp.starttls=false",
+        "smtp.passwordSecretRef.name=smtp-credentials",
+    )
+    assert {key: value for key, value in env(objects).items() if key.startswith("CRONFLOW_SMTP_")} == {
+        "CRONFLOW_SMTP_HOST": "smtp.example.com",
+        "CRONFLOW_SMTP_PORT": "465",
+        "CRONFLOW_SMTP_USERNAME": "cronflow",
+        "CRONFLOW_SMTP_FROM": "cron@example.com",
+        "CRONFLOW_SMTP_STARTTLS": "false",
+        "CRONFLOW_SMTP_PASSWORD": {"secretKeyRef": {"name": "smtp-credentials", "key": "password"}},
+    }
+
+
+def test_smtp_without_host_sets_no_smtp_environment(helm: str) -> None:
+    objects = template(helm, "smtp.username=x", "smtp.passwordSecretRef.name=s")
+    assert not [key for key in env(objects) if key.startswith("CRONFLOW_SMTP_")]
+
+
+def test_host_network_and_api_server_override(helm: str) -> None:
+    objects = template(helm, "hostNetwork=true", "kubernetesServiceHost=127.0.0.1", "kubernetesServicePort=6443")
+    pod = only(objects, "Deployment")["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True
+    assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+    assert env(objects)["KUBERNETES_SERVICE_HOST"] == "127.0.0.1"
+    assert env(objects)["KUBERNETES_SERVICE_PORT"] == "6443"
+
+
+def test_images_scheduling_and_annotations_come_from_values(helm: str) -> None:
+    objects = template(
+        helm,
+        "image.repository=registry.example.com/cronflow-operator",
+        "image.tag=0.1.0",
+        "image.pullPolicy=Always",
+        "jobImage.repository=registry.example.com/cronflow-job",
+        "jobImage.tag=0.1.0",
+        "logFormat=text",
+        "nodeSelector.kubernetes\\.io/os=linux",
+        "tolerations[0].key=dedicated",
+        "tolerations[0].operator=Exists",
+        "podAnnotations.example\\.com/team=ops",
+    )
+    main = container(objects)
+    assert main["image"] == "registry.example.com/cronflow-operator:0.1.0"
+    assert main["imagePullPolicy"] == "Always"
+    assert env(objects)["CRONFLOW_JOB_IMAGE"] == "registry.example.com/cronflow-job:0.1.0"
+    assert env(objects)["CRONFLOW_LOG_FORMAT"] == "text"
+    template_ = only(objects, "Deployment")["spec"]["template"]
+    assert template_["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert template_["spec"]["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+    assert template_["metadata"]["annotations"] == {"example.com/team": "ops"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("logFormat=banana", "at '/logFormat': value must be one of 'json', 'text'"),
+        ("rbac.scope=world", "at '/rbac/scope': value must be one of 'cluster', 'namespace'"),
+        ("smtp.port=-1", "at '/smtp/port': minimum: got -1, want 1"),
+        ("metrics.port=70000", "at '/metrics/port': maximum"),
+        ("kubernetesServicePort=-5", "at '/kubernetesServicePort'"),
+        ("image.pullPolicy=Sometimes", "at '/image/pullPolicy': value must be one of"),
+        ("watchNamespaces={Team_A}", "at '/watchNamespaces/0'"),
+        ("crds.install=maybe", "at '/crds/install': got string, want boolean"),
+        ("replicas=2", "additional properties 'replicas' not allowed"),
+        ("smtp.password=hunter2", "additional properties 'password' not allowed"),
+    ],
+)
+def test_invalid_values_fail_with_the_schema_message(helm: str, value: str, message: str) -> None:
+    result = run_helm(helm, "template", "cronflow", str(CHART), "--set", value)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+    assert message in result.stderr
+
+
+def test_helm_lint_is_clean(helm: str) -> None:
+    result = run_helm(helm, "lint", "--strict", str(CHART))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manifests_and_chart_crd_copy_match_what_render_manifests_renders(helm: str) -> None:
+    result = subprocess.run(
+        [str(REPO / "hack" / "render-manifests"), "--check"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"run hack/render-manifests:\n{result.stdout}{result.stderr}"
+
+
+def test_manifests_hold_the_namespace_first_and_the_default_release(helm: str) -> None:
+    objects = [doc for doc in yaml.safe_load_all((REPO / "manifests" / "cronflow.yaml").read_text()) if doc]
+    assert objects[0] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+    assert objects[1:] == template(helm)

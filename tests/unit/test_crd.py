@@ -1,0 +1,171 @@
+"""The generated CRD: names, columns, a structural schema with bounded sizes, CEL rules, no drift."""
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cronflow.api.crd import crd, crd_yaml
+from cronflow.schedule import SCHEDULE_REGEX
+
+CRD_FILE = Path(__file__).resolve().parents[2] / "crds" / "scheduledjobs.cronflow.dev.yaml"
+NOT_STRUCTURAL = ("$ref", "$defs", "anyOf", "oneOf", "allOf", "not", "title", "nullable", "const")
+
+
+def version() -> dict[str, Any]:
+    versions = crd()["spec"]["versions"]
+    assert len(versions) == 1
+    return versions[0]
+
+
+def root_schema() -> dict[str, Any]:
+    return version()["schema"]["openAPIV3Schema"]
+
+
+def nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema node with its path."""
+    yield path, schema
+    for name, child in schema.get("properties", {}).items():
+        yield from nodes(child, f"{path}.{name}")
+    if "items" in schema:
+        yield from nodes(schema["items"], f"{path}[]")
+    if isinstance(schema.get("additionalProperties"), dict):
+        yield from nodes(schema["additionalProperties"], f"{path}{{}}")
+
+
+def rules(path: str) -> list[dict[str, str]]:
+    return dict(nodes(root_schema()))[path].get("x-kubernetes-validations", [])
+
+
+def test_crd_names_scope_and_version() -> None:
+    document = crd()
+    assert document["apiVersion"] == "apiextensions.k8s.io/v1"
+    assert document["metadata"]["name"] == "scheduledjobs.cronflow.dev"
+    spec = document["spec"]
+    assert (spec["group"], spec["scope"]) == ("cronflow.dev", "Namespaced")
+    assert spec["names"] == {
+        "kind": "ScheduledJob",
+        "listKind": "ScheduledJobList",
+        "plural": "scheduledjobs",
+        "singular": "scheduledjob",
+        "shortNames": ["sj"],
+        "categories": ["cronflow"],
+    }
+    assert (version()["name"], version()["served"], version()["storage"]) == ("v1alpha1", True, True)
+    assert version()["subresources"] == {"status": {}}
+
+
+def test_printer_columns() -> None:
+    columns = [(c["name"].upper(), c["type"], c["jsonPath"]) for c in version()["additionalPrinterColumns"]]
+    assert columns == [
+        ("SCHEDULE", "string", ".spec.schedule"),
+        ("STATE", "string", ".status.state"),
+        ("LAST RUN", "date", ".status.lastScheduleTime"),
+        ("LAST STATUS", "string", ".status.results[0].status"),
+        ("NEXT RUN", "string", ".status.nextScheduleTime"),
+        ("AGE", "date", ".metadata.creationTimestamp"),
+    ]
+
+
+def test_schema_is_structural() -> None:
+    for path, node in nodes(root_schema()):
+        assert "type" in node, f"{path} has no type"
+        assert not set(NOT_STRUCTURAL) & set(node), f"{path} uses {set(NOT_STRUCTURAL) & set(node)}"
+        assert not ("properties" in node and "additionalProperties" in node), path
+        if node["type"] == "object" and node.get("x-kubernetes-preserve-unknown-fields"):
+            assert "properties" not in node, path
+
+
+def test_every_size_is_bounded_so_the_cel_cost_can_be_estimated() -> None:
+    for path, node in nodes(root_schema()):
+        if path in (".apiVersion", ".kind"):
+            continue
+        if node["type"] == "string":
+            assert "maxLength" in node or "enum" in node or node.get("format") == "date-time", path
+        if node["type"] == "array":
+            assert "maxItems" in node, path
+        if node["type"] == "object" and "additionalProperties" in node:
+            assert "maxProperties" in node, path
+
+
+def test_free_form_fields_are_preserved_objects() -> None:
+    preserved = {path for path, node in nodes(root_schema()) if node.get("x-kubernetes-preserve-unknown-fields")}
+    assert preserved == {
+        ".spec.flow.settings",
+        ".spec.automatic.volume",
+        ".spec.jobTemplate.resources",
+        ".spec.jobTemplate.tolerations[]",
+    }
+
+
+def test_required_fields_and_defaults() -> None:
+    schema = dict(nodes(root_schema()))
+    assert schema[""]["required"] == ["spec"]
+    assert schema[".spec"]["required"] == ["schedule", "flow"]
+    assert schema[".spec.flow"]["required"] == ["endpoint"]
+    assert schema[".spec.flow.authTokenSecretRef"]["required"] == ["name", "key"]
+    defaults = {path: node["default"] for path, node in schema.items() if "default" in node}
+    assert defaults[".spec.timeZone"] == "Etc/UTC"
+    assert defaults[".spec.enabled"] is True
+    assert defaults[".spec.concurrencyPolicy"] == "Forbid"
+    assert defaults[".spec.historyLimit"] == 10
+    assert defaults[".spec.flow.method"] == "POST"
+    assert defaults[".spec.flow.timeoutSeconds"] == 60
+    assert not [path for path in defaults if path.startswith(".status")]
+
+
+def test_enums_and_numeric_bounds() -> None:
+    schema = dict(nodes(root_schema()))
+    assert schema[".spec.concurrencyPolicy"]["enum"] == ["Allow", "Forbid", "Replace"]
+    assert schema[".spec.flow.method"]["enum"] == ["GET", "POST", "PUT"]
+    assert schema[".spec.notifications.on[]"]["enum"] == ["Success", "Failure"]
+    assert (schema[".spec.historyLimit"]["minimum"], schema[".spec.historyLimit"]["maximum"]) == (1, 50)
+    assert schema[".spec.startingDeadlineSeconds"]["minimum"] == 0
+    assert (schema[".spec.flow.timeoutSeconds"]["minimum"], schema[".spec.flow.timeoutSeconds"]["maximum"]) == (
+        1,
+        3600,
+    )
+    assert schema[".status.results"]["maxItems"] == 50
+
+
+@pytest.mark.parametrize(
+    ("path", "message_part"),
+    [
+        (".spec.schedule", "schedule must be 5 cron fields"),
+        (".spec.timeZone", "IANA time zone"),
+        (".spec.timeZone", "not Local"),
+        (".spec.flow.endpoint", "http:// or https://"),
+        (".spec.notifications.webhook.url", "http:// or https://"),
+        (".spec.notifications.webhook.headers", "header names must be HTTP tokens"),
+        (".spec.notifications.webhook.headers{}", "header values must not contain line breaks"),
+        (".spec.notifications.emails[]", "email addresses"),
+        (".spec.flow.authTokenSecretRef.name", "Kubernetes object name"),
+        (".spec.automatic", "automatic.volume is required"),
+        (".spec.automatic.path", "relative path"),
+        ("", "metadata.name must be at most 63 characters"),
+    ],
+)
+def test_cel_rules_with_messages_are_where_they_belong(path: str, message_part: str) -> None:
+    assert any(message_part in rule["message"] and rule["rule"] for rule in rules(path))
+
+
+def test_schedule_rule_uses_the_same_regex_as_the_python_check() -> None:
+    (rule,) = rules(".spec.schedule")
+    match = re.fullmatch(r"self\.matches\('(.*)'\)", rule["rule"])
+    assert match is not None
+    assert match.group(1).replace("\\\\", "\\") == SCHEDULE_REGEX
+
+
+def test_crd_file_is_what_the_generator_prints() -> None:
+    assert CRD_FILE.read_text() == crd_yaml(), "regenerate: python -m cronflow.crd > " + str(CRD_FILE)
+
+
+def test_python_m_cronflow_crd_prints_the_crd_yaml() -> None:
+    printed = subprocess.run([sys.executable, "-m", "cronflow.crd"], capture_output=True, text=True, check=True).stdout
+    assert printed == crd_yaml()
+    assert yaml.safe_load(printed) == crd()
