@@ -20,7 +20,7 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 ensure_pause_image() {
   [[ -f $IMAGE_CACHE/pause.tar ]] && return
   [[ -x /bin/busybox ]] || die "pause image needs busybox: apt-get install busybox-static"
-  file -L /bin/busybox 2>/dev/null | grep -q "statically linked" ||
+  file -L /bin/busybox 2>/dev/null | grep "statically linked" >/dev/null ||
     die "/bin/busybox is not static: apt-get install busybox-static"
   ensure_docker
   log "building $PAUSE_IMAGE from static busybox"

@@ -85,7 +85,9 @@ EOF
 # The bridge exists before the first pod so test servers can listen on the pod gateway address.
 ensure_bridge() {
   ip link show "$CNI_BRIDGE" >/dev/null 2>&1 || ip link add "$CNI_BRIDGE" type bridge
-  ip addr show dev "$CNI_BRIDGE" | grep -q "inet $POD_GATEWAY/" || ip addr add "$POD_GATEWAY/24" dev "$CNI_BRIDGE"
+  local addrs
+  addrs=$(ip -o -4 addr show dev "$CNI_BRIDGE")
+  [[ $addrs == *"inet $POD_GATEWAY/"* ]] || ip addr add "$POD_GATEWAY/24" dev "$CNI_BRIDGE"
   ip link set "$CNI_BRIDGE" up
 }
 
@@ -102,7 +104,7 @@ start_node() {
   ensure_bridge
   start containerd containerd --config "$CONTAINERD_DIR/config.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
-  if ! ctr_k8s images check "name==$PAUSE_IMAGE" | grep -q "$PAUSE_IMAGE"; then
+  if ! ctr_k8s images check "name==$PAUSE_IMAGE" | grep "$PAUSE_IMAGE" >/dev/null; then
     ensure_pause_image
     log "importing $PAUSE_IMAGE into the node"
     ctr_k8s images import "$IMAGE_CACHE/pause.tar" >/dev/null

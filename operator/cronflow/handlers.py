@@ -8,6 +8,7 @@ import kopf
 
 from cronflow import names
 from cronflow.build.cronjob import Owner
+from cronflow.notify.deliver import notify
 from cronflow.reconcile import runs
 from cronflow.reconcile.scheduledjob import SPEC_HASH_ANNOTATION, reconcile, sync_cronjob_status
 from cronflow.settings import OperatorSettings
@@ -102,6 +103,8 @@ def job_event(type: str, body: kopf.Body, **kwargs: Any) -> None:
     if outcome.scheduledjob is not None:
         for type_, reason, message in outcome.events:
             kopf.event(cast(kopf.Body, outcome.scheduledjob), type=type_, reason=reason, message=message)
+        if outcome.result is not None:
+            notify(outcome.scheduledjob, outcome.result, _operator)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED)

@@ -1,8 +1,11 @@
 """The operator's Kubernetes API access: one shared client, server-side apply, idempotent creates."""
 
+import base64
 import functools
 import json
+import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from kubernetes import client, config
@@ -131,3 +134,29 @@ def job_pod(namespace: str, job_name: str) -> dict[str, Any] | None:
     pods: list[dict[str, Any]] = json.loads(response.data)["items"]
     pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
     return pods[-1] if pods else None
+
+
+def read_secret(namespace: str, name: str) -> dict[str, str]:
+    """A Secret's data, decoded. Values are never logged or written anywhere by the operator."""
+    secret: Any = core_api().read_namespaced_secret(name, namespace)
+    return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+
+
+def post_event(obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+    """A core/v1 Event about `obj` (for code outside kopf handlers, e.g. notification threads)."""
+    meta = obj["metadata"]
+    now = datetime.now(UTC)
+    event = {
+        "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+        "involvedObject": {
+            "apiVersion": obj.get("apiVersion", names.API_VERSION), "kind": obj.get("kind", names.KIND),
+            "name": meta["name"], "namespace": meta["namespace"], "uid": meta.get("uid"),
+        },
+        "type": type_, "reason": reason, "message": message[:1024],
+        "firstTimestamp": now.isoformat(), "lastTimestamp": now.isoformat(), "count": 1,
+        "source": {"component": "cronflow"},
+    }
+    try:
+        core_api().create_namespaced_event(meta["namespace"], cast(Any, event))
+    except ApiException as error:
+        logging.getLogger(__name__).warning("could not post event %s: %s", reason, error.reason)

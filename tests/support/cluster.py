@@ -118,6 +118,8 @@ class OperatorProcess:
     """`python -m cronflow` as users run it, watching one namespace, under the operator's own user."""
 
     def __init__(self, cluster: Cluster, namespace: str, log_path: Path, job_image: str = "cronflow-job:dev"):
+        self.env: dict[str, str] = {}
+        """Extra CRONFLOW_* settings for the next start."""
         self.cluster = cluster
         self.namespace = namespace
         self.log_path = log_path
@@ -146,7 +148,7 @@ class OperatorProcess:
     def start(self) -> None:
         """Start and wait until kopf reports itself alive."""
         port = free_port()
-        env = {**os.environ, "KUBECONFIG": str(self.cluster.operator_kubeconfig)}
+        env = {**os.environ, **self.env, "KUBECONFIG": str(self.cluster.operator_kubeconfig)}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cronflow", "--namespace", self.namespace, "--job-image", self.job_image,

@@ -1,6 +1,5 @@
 """The Helm chart: what each documented values combination renders, the values schema, lint, no drift."""
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.cluster import hack_cluster, hack_cluster_env
+from tests.support.helm import helm_binary
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "cronflow"
@@ -21,14 +20,8 @@ Objects = list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def helm() -> str:
-    """The pinned helm of `hack/cluster env` (built by `hack/cluster build` when missing)."""
-    path = hack_cluster_env()["PATH"]
-    found = shutil.which("helm", path=path)
-    if found is None:
-        hack_cluster("build")
-        found = shutil.which("helm", path=path)
-    assert found, "hack/cluster build did not provide helm"
-    return found
+    """The pinned helm."""
+    return helm_binary()
 
 
 def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:

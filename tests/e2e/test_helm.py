@@ -1,0 +1,196 @@
+"""The chart as users install it: helm install, a triggered run with its result, least privilege, upgrade, uninstall.
+
+The local cluster has no kube-proxy, so the operator runs with hostNetwork and talks to the API server at
+127.0.0.1:6443; the runs' pods live in a second namespace that enforces the `restricted` Pod Security Standard.
+"""
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import Cluster, wait_until
+from tests.support.flow_server import Server, serve
+from tests.support.helm import helm_binary
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "cronflow"
+PLUGIN = REPO / ".venv" / "bin" / "kubectl-cronflow"
+RELEASE = "cronflow"
+SELECTOR = f"app.kubernetes.io/instance={RELEASE}"
+
+
+@dataclass
+class Release:
+    """An installed release of the chart and the namespace whose ScheduledJobs it reconciles."""
+
+    cluster: Cluster
+    namespace: str
+    watched: str
+
+    def helm(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """helm against the session's cluster, in the release namespace; fails the test on error."""
+        result = subprocess.run(
+            [helm_binary(), "--kubeconfig", str(self.cluster.kubeconfig), "--namespace", self.namespace, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"helm {' '.join(args)} failed: {result.stderr}"
+        return result
+
+    def pods(self) -> list[dict[str, Any]]:
+        """The operator's pods that are not being deleted."""
+        items = self.cluster.get_json("-n", self.namespace, "pods", "-l", SELECTOR)["items"]
+        return [pod for pod in items if "deletionTimestamp" not in pod["metadata"]]
+
+    def wait_available(self) -> None:
+        """Wait until the Deployment is Available; on timeout, fail with the pods' state and logs."""
+        result = self.cluster.kubectl(
+            "-n",
+            self.namespace,
+            "wait",
+            "--for=condition=Available",
+            "--timeout=120s",
+            f"deployment/{RELEASE}",
+            check=False,
+        )
+        assert result.returncode == 0, f"the operator did not become available:\n{self.diagnostics()}"
+
+    def diagnostics(self) -> str:
+        """The operator's pods and logs, for failure messages."""
+        pods = self.cluster.kubectl("-n", self.namespace, "describe", "pods", "-l", SELECTOR, check=False)
+        logs = self.cluster.kubectl("-n", self.namespace, "logs", f"deployment/{RELEASE}", "--tail=100", check=False)
+        return f"{pods.stdout}\n--- operator log ---\n{logs.stdout}{logs.stderr}"
+
+
+def create_namespace(cluster: Cluster, base: str, *labels: str) -> str:
+    name = f"{base}-{uuid.uuid4().hex[:5]}"
+    cluster.kubectl("create", "namespace", name)
+    if labels:
+        cluster.kubectl("label", "namespace", name, *labels)
+    return name
+
+
+def install(cluster: Cluster, namespace: str, watched: str, *values: str) -> Release:
+    """`helm install` for this cluster: local images, host network, the API server on 127.0.0.1:6443."""
+    release = Release(cluster, namespace, watched)
+    sets = [
+        "image.pullPolicy=Never",
+        "hostNetwork=true",
+        "kubernetesServiceHost=127.0.0.1",
+        "kubernetesServicePort=6443",
+        f"watchNamespaces={{{watched}}}",
+        "rbac.scope=namespace",
+        "crds.install=false",
+        *values,
+    ]
+    release.helm("install", RELEASE, str(CHART), *[arg for value in sets for arg in ("--set", value)])
+    return release
+
+
+@pytest.fixture(scope="module")
+def release(node: Cluster, crd: None) -> Iterator[Release]:
+    """The chart installed into a fresh namespace, reconciling a second, `restricted` one."""
+    namespace = create_namespace(node, "cronflow-e2e")
+    watched = create_namespace(node, "cronflow-e2e-runs", "pod-security.kubernetes.io/enforce=restricted")
+    installed = install(node, namespace, watched)
+    yield installed
+    installed.helm("uninstall", RELEASE, "--ignore-not-found", "--wait")
+    for name in (namespace, watched):
+        node.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def gateway_server(node: Cluster) -> Iterator[Server]:
+    """A flow service stand-in on the pod network's gateway address, reachable from the runs' pods."""
+    yield from serve(host=node.pod_gateway)
+
+
+def test_installed_operator_runs_a_triggered_scheduledjob_and_records_its_result(
+    release: Release, gateway_server: Server
+) -> None:
+    release.wait_available()
+    cluster, watched = release.cluster, release.watched
+    scheduled_job = {
+        "apiVersion": "cronflow.dev/v1alpha1",
+        "kind": "ScheduledJob",
+        "metadata": {"name": "helm-e2e"},
+        "spec": {"schedule": "0 0 1 1 *", "flow": {"endpoint": f"{gateway_server.url}/ok"}},
+    }
+    cluster.kubectl("apply", "-n", watched, "-f", "-", input=json.dumps(scheduled_job))
+    triggered = subprocess.run(
+        [str(PLUGIN), "trigger", "helm-e2e", "-n", watched, "--kubeconfig", str(cluster.kubeconfig)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert triggered.returncode == 0, triggered.stderr
+
+    def first_result() -> dict[str, Any] | None:
+        results = cluster.get_json("-n", watched, "scheduledjob", "helm-e2e").get("status", {}).get("results")
+        return dict(results[0]) if results else None
+
+    try:
+        result = wait_until("status.results[0] of the triggered run", first_result, timeout=120, every=1)
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}\n{release.diagnostics()}") from None
+    assert result["trigger"] == "Manual"
+    assert result["status"] == "OK", result
+    assert result["httpResult"]["status"] == 200
+    assert [(r.method, r.path) for r in gateway_server.received] == [("POST", "/ok")]
+
+
+def test_operator_service_account_is_denied_what_it_does_not_need(release: Release) -> None:
+    account = f"system:serviceaccount:{release.namespace}:{RELEASE}"
+
+    def can_i(*args: str) -> str:
+        return release.cluster.kubectl("auth", "can-i", "--as", account, *args, check=False).stdout.strip()
+
+    assert can_i("list", "secrets", "-A") == "no"
+    assert can_i("delete", "namespaces") == "no"
+    assert can_i("create", "cronjobs.batch", "-n", release.namespace) == "no", "rights only where it watches"
+    assert can_i("create", "cronjobs.batch", "-n", release.watched) == "yes"
+    assert can_i("patch", "scheduledjobs.cronflow.dev/status", "-n", release.watched) == "yes"
+
+
+def test_upgrade_to_text_logs_rolls_out_a_new_pod(release: Release) -> None:
+    release.wait_available()
+    [old] = release.pods()
+    release.helm("upgrade", RELEASE, str(CHART), "--reuse-values", "--set", "logFormat=text")
+    release.wait_available()
+
+    def replaced() -> dict[str, Any] | None:
+        pods = release.pods()
+        ready = [p for p in pods if p["metadata"]["name"] != old["metadata"]["name"] and _ready(p)]
+        return ready[0] if len(pods) == 1 and ready else None
+
+    new = wait_until("the upgraded operator pod", replaced, timeout=120, every=1)
+    env = {item["name"]: item.get("value") for item in new["spec"]["containers"][0]["env"]}
+    assert env["CRONFLOW_LOG_FORMAT"] == "text"
+
+
+def test_uninstall_removes_the_operator_and_keeps_the_crd(node: Cluster, crd: None) -> None:
+    namespace = create_namespace(node, "cronflow-e2e-uninstall")
+    try:
+        # Its pod need not start (the other release holds the host ports): only what helm manages counts.
+        release = install(node, namespace, namespace, "metrics.enabled=false")
+        assert node.get_json("-n", namespace, "deployment", RELEASE)["spec"]["replicas"] == 1
+        release.helm("uninstall", RELEASE, "--wait")
+        for kind in ("deployment", "serviceaccount", "role", "rolebinding"):
+            assert node.kubectl("-n", namespace, "get", kind, RELEASE, check=False).returncode != 0, kind
+        assert node.get_json("crd", "scheduledjobs.cronflow.dev")["metadata"]["name"] == "scheduledjobs.cronflow.dev"
+    finally:
+        node.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    conditions = pod.get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)

@@ -1,0 +1,221 @@
+"""Real runs on the node: job pods call a flow server on the host, results land in status exactly once,
+notifications reach a real webhook server and a real SMTP server."""
+
+import json
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.support.cluster import Cluster, OperatorProcess, free_port, wait_until
+from tests.support.flow_server import Server, serve
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def flow_server(node: Cluster) -> Iterator[Server]:
+    """The flow service stand-in, on the pod network's gateway so job pods reach it."""
+    yield from serve(host=node.pod_gateway)
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[Server]:
+    """A webhook receiver on loopback (the operator runs on the host)."""
+    yield from serve()
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def apply_sj(cluster: Cluster, namespace: str, endpoint: str, name: str = "flow", **spec: Any) -> None:
+    manifest = {
+        "apiVersion": "cronflow.dev/v1alpha1", "kind": "ScheduledJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"schedule": "0 3 * * *", "flow": {"endpoint": endpoint, "timeoutSeconds": 20}, **spec},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+
+def trigger(cluster: Cluster, namespace: str, token: str, name: str = "flow") -> None:
+    cluster.kubectl("-n", namespace, "patch", "sj", name, "--type", "merge", "-p",
+                    json.dumps({"spec": {"trigger": token}}))
+
+
+def results(cluster: Cluster, namespace: str, name: str = "flow") -> list[dict[str, Any]]:
+    status = cluster.get_json("-n", namespace, "sj", name).get("status") or {}
+    found: list[dict[str, Any]] = status.get("results") or []
+    return found
+
+
+def wait_results(cluster: Cluster, namespace: str, count: int, name: str = "flow",
+                 timeout: float = 120) -> list[dict[str, Any]]:
+    return wait_until(
+        f"{count} result(s) in status",
+        lambda: r if len(r := results(cluster, namespace, name)) >= count else None,
+        timeout=timeout, every=1,
+    )
+
+
+def test_triggered_run_records_http_status_headers_and_response(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/ok", flow={
+        "endpoint": f"{flow_server.url}/ok", "binaryPath": "admin/flow.ibflowbin",
+        "settings": {"runtimeConfig": {"maxRetries": 1}}})
+    trigger(node, namespace, "t1")
+    [result] = wait_results(node, namespace, 1)
+
+    assert result["status"] == "OK"
+    assert result["trigger"] == "Manual"
+    assert result["httpResult"]["status"] == 200
+    assert json.loads(result["httpResult"]["response"]) == {"accepted": True}
+    headers = {h["key"]: h["value"] for h in result["httpResult"]["headers"]}
+    assert headers["X-Request-Id"] == "r-1"
+    assert headers["Set-Cookie"] == "<redacted>"
+    assert result["startTime"] and result["finishedAt"]
+    body = json.loads(flow_server.received[0].body)
+    assert body == {"binary_path": "admin/flow.ibflowbin", "settings": {"runtime_config": {"max_retries": 1}}}
+
+    status = node.get_json("-n", namespace, "sj", "flow")["status"]
+    assert status["succeeded"] == 1
+    job = node.get_json("-n", namespace, "job", result["job"])
+    assert "cronflow.dev/result" not in (job["metadata"].get("finalizers") or [])
+    events = node.get_json("-n", namespace, "events")["items"]
+    assert any(e["reason"] == "RunSucceeded" and e["involvedObject"]["name"] == "flow" for e in events)
+
+
+def test_failing_flow_is_recorded_as_error_with_its_http_status(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/fail")
+    trigger(node, namespace, "t1")
+    [result] = wait_results(node, namespace, 1)
+    assert (result["status"], result["httpResult"]["status"]) == ("ERROR", 500)
+    assert node.get_json("-n", namespace, "sj", "flow")["status"]["failed"] == 1
+
+
+def test_unreachable_flow_is_an_error_with_a_message(
+    node: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    apply_sj(node, namespace, f"http://{node.pod_gateway}:{free_port()}/nothing-listens")
+    trigger(node, namespace, "t1")
+    [result] = wait_results(node, namespace, 1)
+    assert result["status"] == "ERROR"
+    assert "connection refused" in result["message"]
+    assert "httpResult" not in result
+
+
+def test_scheduled_run_is_recorded(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/ok", schedule="* * * * *")
+    [result, *_] = wait_results(node, namespace, 1, timeout=150)
+    assert (result["trigger"], result["status"]) == ("Schedule", "OK")
+    status = node.get_json("-n", namespace, "sj", "flow")["status"]
+    assert status["lastScheduleTime"]
+
+
+def test_history_is_capped_newest_first(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/ok", historyLimit=2)
+    for count, token in enumerate("abc", start=1):
+        trigger(node, namespace, token)
+        wait_until(
+            f"run {token} counted",
+            lambda n=count: node.get_json("-n", namespace, "sj", "flow")["status"].get("succeeded") == n,
+            timeout=120, every=1,
+        )
+    recorded = results(node, namespace)
+    assert len(recorded) == 2
+    tokens = [node.get_json("-n", namespace, "job", r["job"])["metadata"]["annotations"]["cronflow.dev/trigger-token"]
+              for r in recorded]
+    assert tokens == ["c", "b"]
+
+
+def test_result_survives_the_operator_being_killed_while_the_job_finishes(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/slow")
+    trigger(node, namespace, "t1")
+    wait_until("the flow call to arrive", lambda: flow_server.received, timeout=90)
+    operator.stop(kill=True)
+    flow_server.release.set()
+    job_name = node.get_json("-n", namespace, "jobs")["items"][0]["metadata"]["name"]
+    wait_until("the Job to complete", lambda: any(
+        c["type"] == "Complete" and c["status"] == "True"
+        for c in node.get_json("-n", namespace, "job", job_name)["status"].get("conditions") or []), timeout=60)
+    node.kubectl("-n", namespace, "delete", "job", job_name, "--wait=false")  # history cleanup racing us
+    time.sleep(2)
+    assert node.get_json("-n", namespace, "job", job_name)["metadata"]["finalizers"] == ["cronflow.dev/result"]
+
+    operator.start()
+    [result] = wait_results(node, namespace, 1)
+    assert (result["job"], result["status"]) == (job_name, "OK")
+    wait_until("the Job to be gone", lambda: node.kubectl(
+        "-n", namespace, "get", "job", job_name, check=False).returncode != 0, timeout=30)
+    operator.restart()
+    time.sleep(3)
+    assert len(results(node, namespace)) == 1
+    assert node.get_json("-n", namespace, "sj", "flow")["status"]["succeeded"] == 1
+
+
+def test_webhook_gets_exactly_one_delivery_and_email_arrives(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server,
+    webhook_server: Server, smtp_inbox: tuple[Inbox, int],
+) -> None:
+    inbox, smtp_port = smtp_inbox
+    operator.env = {"CRONFLOW_SMTP_HOST": "127.0.0.1", "CRONFLOW_SMTP_PORT": str(smtp_port),
+                    "CRONFLOW_SMTP_STARTTLS": "false", "CRONFLOW_SMTP_FROM": "cronflow@test.local"}
+    operator.restart()
+    node.kubectl("-n", namespace, "create", "secret", "generic", "hook-headers", "--from-literal=X-Hook-Token=s3cret")
+    apply_sj(node, namespace, f"{flow_server.url}/fail", notifications={
+        "on": ["Failure", "Success"],
+        "webhook": {"url": f"{webhook_server.url}/ok", "headers": {"X-Team": "data"},
+                    "headersSecretRef": {"name": "hook-headers"}},
+        "emails": ["oncall@example.com"],
+    })
+    trigger(node, namespace, "t1")
+    [result] = wait_results(node, namespace, 1)
+    wait_until("the webhook delivery", lambda: webhook_server.received, timeout=30)
+    wait_until("the email", lambda: inbox.messages, timeout=30)
+    time.sleep(3)
+
+    assert len(webhook_server.received) == 1
+    delivery = webhook_server.received[0]
+    payload = json.loads(delivery.body)
+    assert payload["run"]["job"] == result["job"]
+    assert payload["run"]["status"] == "ERROR"
+    assert delivery.headers["X-Team"] == "data"
+    assert delivery.headers["X-Hook-Token"] == "s3cret"
+    assert delivery.headers["Idempotency-Key"] == payload["idempotencyKey"]
+
+    assert len(inbox.messages) == 1
+    recipients, raw = inbox.messages[0]
+    assert recipients == ["oncall@example.com"]
+    email = message_from_bytes(raw, policy=policy.default)
+    assert email["Subject"] == f"[cronflow] {namespace}/flow: run ERROR"
+    events = json.dumps(node.get_json("-n", namespace, "events"))
+    assert "s3cret" not in events
