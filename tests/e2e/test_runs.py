@@ -216,6 +216,6 @@ def test_webhook_gets_exactly_one_delivery_and_email_arrives(
     recipients, raw = inbox.messages[0]
     assert recipients == ["oncall@example.com"]
     email = message_from_bytes(raw, policy=policy.default)
-    assert email["Subject"] == f"[cronflow] {namespace}/flow: run ERROR"
+    assert str(email["Subject"]).strip() == f"[cronflow] {namespace}/flow: run ERROR"
     events = json.dumps(node.get_json("-n", namespace, "events"))
     assert "s3cret" not in events
