@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import kopf
 
-from cronflow import names
+from cronflow import metrics, names
 from cronflow.build.cronjob import Owner
 from cronflow.notify.deliver import notify
 from cronflow.reconcile import runs
@@ -64,15 +64,21 @@ def reconcile_scheduledjob(
     cronjob_hashes: kopf.Index[tuple[str, str], str | None] = kwargs["cronjob_hashes"]
     owner = Owner(name=meta["name"], namespace=meta["namespace"], uid=meta["uid"])
     observed = next(iter(cronjob_hashes.get((owner.namespace, owner.name), [])), None)
-    outcome = reconcile(
-        owner=owner,
-        generation=meta.get("generation", 0),
-        raw_spec=dict(spec),
-        status=dict(status),
-        observed_hash=observed,
-        job_image=_operator.job_image,
-        now=datetime.now(UTC),
-    )
+    with metrics.RECONCILE_SECONDS.time():
+        try:
+            outcome = reconcile(
+                owner=owner,
+                generation=meta.get("generation", 0),
+                raw_spec=dict(spec),
+                status=dict(status),
+                observed_hash=observed,
+                job_image=_operator.job_image,
+                now=datetime.now(UTC),
+            )
+        except Exception:
+            metrics.RECONCILES.labels(result="error").inc()
+            raise
+    metrics.RECONCILES.labels(result="invalid" if outcome.invalid else "ok").inc()
     patch.status.update(outcome.status)
     for type_, reason, message in outcome.events:
         kopf.event(body, type=type_, reason=reason, message=message)
@@ -104,6 +110,7 @@ def job_event(type: str, body: kopf.Body, **kwargs: Any) -> None:
         for type_, reason, message in outcome.events:
             kopf.event(cast(kopf.Body, outcome.scheduledjob), type=type_, reason=reason, message=message)
         if outcome.result is not None:
+            metrics.RUNS.labels(trigger=outcome.result["trigger"], status=outcome.result["status"]).inc()
             notify(outcome.scheduledjob, outcome.result, _operator)
 
 

@@ -58,7 +58,7 @@ class Release:
             self.namespace,
             "wait",
             "--for=condition=Available",
-            "--timeout=120s",
+            "--timeout=100s",
             f"deployment/{RELEASE}",
             check=False,
         )

@@ -211,3 +211,14 @@ def test_api_server_rejects_invalid_manifest_with_a_readable_message(
     result = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(manifest), check=False)
     assert result.returncode != 0, f"accepted: {manifest}"
     assert expected in result.stderr
+
+
+def test_metrics_count_reconciles_by_result(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
+    apply(cluster, scheduledjob(namespace, name="good"))
+    apply(cluster, scheduledjob(namespace, name="bad", timeZone="Mars/Olympus_Mons"))
+    settled_status(cluster, namespace, "good", state="ENABLED")
+    settled_status(cluster, namespace, "bad")
+    text = operator.metrics()
+    assert 'cronflow_reconciles_total{result="ok"} 1.0' in text
+    assert 'cronflow_reconciles_total{result="invalid"} 1.0' in text
+    assert "cronflow_reconcile_duration_seconds_count 2.0" in text

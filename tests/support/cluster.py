@@ -125,6 +125,7 @@ class OperatorProcess:
         self.log_path = log_path
         self.job_image = job_image
         self.proc: subprocess.Popen[bytes] | None = None
+        self.metrics_port = 0
 
     def grant_rbac(self) -> None:
         """The chart's rules for namespace scope: a Role in the namespace, the small ClusterRole."""
@@ -148,11 +149,12 @@ class OperatorProcess:
     def start(self) -> None:
         """Start and wait until kopf reports itself alive."""
         port = free_port()
+        self.metrics_port = free_port()
         env = {**os.environ, **self.env, "KUBECONFIG": str(self.cluster.operator_kubeconfig)}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cronflow", "--namespace", self.namespace, "--job-image", self.job_image,
-             "--liveness-port", str(port), "--metrics-port", "0", "--verbose"],
+             "--liveness-port", str(port), "--metrics-port", str(self.metrics_port), "--verbose"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
 
@@ -182,6 +184,10 @@ class OperatorProcess:
         """Stop and start again."""
         self.stop()
         self.start()
+
+    def metrics(self) -> str:
+        """What /metrics serves now."""
+        return requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
 
     def log(self) -> str:
         """What the operator printed so far."""

@@ -68,6 +68,7 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
         "ServiceAccount",
     ]
     assert env(objects) == {
+        "POD_ID": {"fieldRef": {"fieldPath": "metadata.name"}},
         "CRONFLOW_NAMESPACES": "",
         "CRONFLOW_JOB_IMAGE": "cronflow-job:dev",
         "CRONFLOW_LOG_FORMAT": "json",

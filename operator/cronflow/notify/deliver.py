@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from cronflow import kube
+from cronflow.metrics import NOTIFICATION_FAILURES
 from cronflow.notify.payload import email_message, idempotency_key, wanted, webhook_payload
 from cronflow.settings import OperatorSettings
 
@@ -91,6 +92,7 @@ def _deliver(sj: Mapping[str, Any], result: Mapping[str, Any], settings: Operato
             send()
         except Exception as error:
             log.warning("%s notification for %s failed: %s", channel, result["job"], error)
+            NOTIFICATION_FAILURES.labels(channel=channel).inc()
             kube.post_event(
                 sj, "Warning", "NotificationFailed", f"{channel} notification for {result['job']} failed: {error}"
             )

@@ -29,6 +29,7 @@ class Outcome:
 
     status: dict[str, Any] = field(default_factory=dict)
     events: list[tuple[str, str, str]] = field(default_factory=list)
+    invalid: bool = False
 
 
 def spec_hash(manifest: Mapping[str, Any]) -> str:
@@ -57,6 +58,7 @@ def reconcile(
             "conditions": set_condition(conditions, "Ready", "False", "InvalidSpec", message, now),
         }
         outcome.status = status_patch(status, desired)
+        outcome.invalid = True
         if outcome.status:
             outcome.events.append(("Warning", "InvalidSpec", message))
         return outcome
