@@ -1,4 +1,4 @@
-"""Command line of the job image: `python3 -m cronflow_job run` (args from the pod spec, inputs from env)."""
+"""Command line of the job image: `python3 -m cronflow_job run|watch` (args from the pod spec, inputs from env)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,21 @@ from cronflow_job.call import CallFailed, HttpAnswer, perform
 from cronflow_job.config import ConfigError, auth_token, load_config, termination_log_path
 from cronflow_job.request import display_url, prepare_call
 from cronflow_job.result import Result, build_result, encode_result, redact
+from cronflow_job.watch import watch
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the subcommand and run it; the return value is the process exit code."""
-    parser = argparse.ArgumentParser(prog="cronflow-job", description="Run one cronflow flow call.")
+    parser = argparse.ArgumentParser(
+        prog="cronflow-job", description="Run one cronflow flow call, or watch an input directory."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "run", help="make the flow call once, write the result to the termination log (exit 0 OK, 1 ERROR)"
     ).set_defaults(handler=lambda: run(os.environ))
+    commands.add_parser(
+        "watch", help="automatic mode: claim complete files of CRONFLOW_WATCH_DIR, serve their state over HTTP"
+    ).set_defaults(handler=lambda: watch(os.environ))
     handler: Callable[[], int] = parser.parse_args(argv).handler
     return handler()
 

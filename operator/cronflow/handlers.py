@@ -1,5 +1,6 @@
 """kopf wiring only: each handler reads what kopf gives it and calls the modules that do the work."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -7,6 +8,7 @@ from typing import Any, cast
 import kopf
 
 from cronflow import metrics, names
+from cronflow.automatic import sync as automatic
 from cronflow.build.cronjob import Owner
 from cronflow.notify.deliver import notify
 from cronflow.reconcile import runs
@@ -15,8 +17,10 @@ from cronflow.settings import OperatorSettings
 
 GROUP, VERSION, PLURAL = names.GROUP, names.VERSION, names.PLURAL
 MANAGED = {names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE}
+HASH_INDEXES = ("cronjob_hashes", "watcher_hashes")
 
 _operator = OperatorSettings()  # replaced by configure() before kopf starts
+log = logging.getLogger(__name__)
 
 
 def configure(settings: OperatorSettings) -> None:
@@ -43,9 +47,10 @@ def tune_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.execution.max_workers = 8
 
 
-@kopf.index("batch", "v1", "cronjobs", labels=MANAGED)
-def cronjob_hashes(namespace: str | None, labels: kopf.Labels, annotations: kopf.Annotations, **_: Any) -> Any:
-    """Observed spec hash of each owned CronJob, by (namespace, ScheduledJob name)."""
+@kopf.index("batch", "v1", "cronjobs", labels=MANAGED, id="cronjob_hashes")
+@kopf.index("apps", "v1", "deployments", labels={**MANAGED, names.ROLE_LABEL: names.WATCHER_ROLE}, id="watcher_hashes")
+def child_hashes(namespace: str | None, labels: kopf.Labels, annotations: kopf.Annotations, **_: Any) -> Any:
+    """Observed spec hash of each owned CronJob / watcher Deployment, by (namespace, ScheduledJob name)."""
     return {(namespace, labels.get(names.SCHEDULEDJOB_LABEL)): annotations.get(SPEC_HASH_ANNOTATION)}
 
 
@@ -61,9 +66,8 @@ def reconcile_scheduledjob(
     **kwargs: Any,
 ) -> None:
     """Create/update/resume: one idempotent reconcile."""
-    cronjob_hashes: kopf.Index[tuple[str, str], str | None] = kwargs["cronjob_hashes"]
     owner = Owner(name=meta["name"], namespace=meta["namespace"], uid=meta["uid"])
-    observed = next(iter(cronjob_hashes.get((owner.namespace, owner.name), [])), None)
+    observed = {index: next(iter(kwargs[index].get((owner.namespace, owner.name), [])), None) for index in HASH_INDEXES}
     with metrics.RECONCILE_SECONDS.time():
         try:
             outcome = reconcile(
@@ -71,9 +75,10 @@ def reconcile_scheduledjob(
                 generation=meta.get("generation", 0),
                 raw_spec=dict(spec),
                 status=dict(status),
-                observed_hash=observed,
+                observed_hash=observed["cronjob_hashes"],
                 job_image=_operator.job_image,
                 now=datetime.now(UTC),
+                observed_watcher_hash=observed["watcher_hashes"],
             )
         except Exception:
             metrics.RECONCILES.labels(result="error").inc()
@@ -119,3 +124,23 @@ def cronjob_event(type: str, body: kopf.Body, **_: Any) -> None:
     """A CronJob changed (a run started or ended): last and next schedule times in the status."""
     if type != "DELETED":
         sync_cronjob_status(dict(body), datetime.now(UTC))
+
+
+@kopf.daemon(GROUP, VERSION, PLURAL, when=lambda spec, **_: automatic.active(spec), cancellation_timeout=10)
+async def automatic_mode(meta: kopf.Meta, spec: kopf.Spec, stopped: kopf.DaemonStopped, **_: Any) -> None:
+    """While a ScheduledJob's watcher is active: one automatic sync pass every pollSeconds.
+
+    A daemon rather than a timer: its interval follows spec.automatic.pollSeconds as it changes (kopf
+    keeps `spec` live), kopf stops it when the filter stops matching or the object goes, and being
+    async it holds no worker thread between passes. Like timers, daemons make kopf put its finalizer
+    on the ScheduledJobs they run for; the filter keeps it off everything that is not automatic.
+    """
+    while not stopped:
+        try:
+            await asyncio.to_thread(
+                automatic.sync_automatic, meta["namespace"], meta["name"], _operator.job_image, datetime.now(UTC)
+            )
+        except Exception as error:  # a failed pass (API, watcher unreachable) is retried at the next one
+            # Not kopf's object logger: that would post an Event for every failed pass.
+            log.warning("automatic mode of %s/%s: %s", meta["namespace"], meta["name"], error)
+        await stopped.wait(automatic.poll_seconds(spec))

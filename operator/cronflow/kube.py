@@ -4,7 +4,7 @@ import base64
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -43,10 +43,19 @@ def custom_api() -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api_client())
 
 
-def apply_cronjob(manifest: dict[str, Any]) -> None:
-    """Server-side apply of a CronJob owned by cronflow: fields it no longer sets are removed."""
+def apps_api() -> client.AppsV1Api:
+    """The apps/v1 API (Deployments)."""
+    return client.AppsV1Api(api_client())
+
+
+def apply(manifest: dict[str, Any]) -> None:
+    """Server-side apply of a CronJob or Deployment owned by cronflow: fields it no longer sets are removed."""
     meta = manifest["metadata"]
-    batch_api().patch_namespaced_cron_job(
+    patch = {
+        "CronJob": batch_api().patch_namespaced_cron_job,
+        "Deployment": apps_api().patch_namespaced_deployment,
+    }[manifest["kind"]]
+    patch(
         name=meta["name"],
         namespace=meta["namespace"],
         body=manifest,
@@ -116,22 +125,51 @@ def patch_job_metadata(
 
 def get_job(namespace: str, name: str) -> dict[str, Any] | None:
     """A Job as stored (a plain dict), or None when it is gone."""
+    return _read_or_none(batch_api().read_namespaced_job, namespace, name)
+
+
+def get_deployment(namespace: str, name: str) -> dict[str, Any] | None:
+    """A Deployment as stored (a plain dict), or None when it does not exist."""
+    return _read_or_none(apps_api().read_namespaced_deployment, namespace, name)
+
+
+def delete_deployment(namespace: str, name: str) -> None:
+    """Delete a Deployment (and, in the background, its pods); gone already is fine."""
     try:
-        response: Any = batch_api().read_namespaced_job(name, namespace, _preload_content=False)
+        apps_api().delete_namespaced_deployment(name, namespace, propagation_policy="Background")
+    except ApiException as error:
+        if error.status != 404:
+            raise
+
+
+def list_jobs(namespace: str, label_selector: str) -> list[dict[str, Any]]:
+    """The Jobs matching a label selector, as plain dicts."""
+    response: Any = batch_api().list_namespaced_job(namespace, label_selector=label_selector, _preload_content=False)
+    jobs: list[dict[str, Any]] = json.loads(response.data)["items"]
+    return jobs
+
+
+def list_pods(namespace: str, label_selector: str) -> list[dict[str, Any]]:
+    """The pods matching a label selector, as plain dicts."""
+    response: Any = core_api().list_namespaced_pod(namespace, label_selector=label_selector, _preload_content=False)
+    pods: list[dict[str, Any]] = json.loads(response.data)["items"]
+    return pods
+
+
+def _read_or_none(read: Callable[..., Any], namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        response: Any = read(name, namespace, _preload_content=False)
     except ApiException as error:
         if error.status == 404:
             return None
         raise
-    job: dict[str, Any] = json.loads(response.data)
-    return job
+    obj: dict[str, Any] = json.loads(response.data)
+    return obj
 
 
 def job_pod(namespace: str, job_name: str) -> dict[str, Any] | None:
     """The (newest) pod of a Job as a plain dict, or None when it has none."""
-    response: Any = core_api().list_namespaced_pod(
-        namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}", _preload_content=False
-    )
-    pods: list[dict[str, Any]] = json.loads(response.data)["items"]
+    pods = list_pods(namespace, f"batch.kubernetes.io/job-name={job_name}")
     pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
     return pods[-1] if pods else None
 

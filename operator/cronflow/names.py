@@ -18,6 +18,8 @@ CATEGORIES = ("cronflow",)
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "cronflow"
 SCHEDULEDJOB_LABEL = f"{GROUP}/scheduledjob"
+ROLE_LABEL = f"{GROUP}/role"
+WATCHER_ROLE = "watcher"
 TRIGGER_ANNOTATION = f"{GROUP}/trigger"
 TRIGGER_TOKEN_ANNOTATION = f"{GROUP}/trigger-token"
 INPUT_FILE_ANNOTATION = f"{GROUP}/input-file"
@@ -48,6 +50,11 @@ def trigger_job_name(sj_name: str, token: str) -> str:
 def file_job_name(sj_name: str, input_file: str) -> str:
     """The one Job that automatic mode starts for `input_file` (a DNS-1123 label, at most 63 characters)."""
     return _with_hash(f"{_dns_label(sj_name)}-file", _digest(sj_name, input_file), _MAX_JOB_NAME)
+
+
+def watcher_name(sj_name: str) -> str:
+    """The automatic-mode watcher Deployment: the CronJob's name (at most 52) + "-watcher" (at most 60)."""
+    return f"{cronjob_name(sj_name)}-watcher"
 
 
 def _digest(*parts: str) -> str:

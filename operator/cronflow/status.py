@@ -6,6 +6,9 @@ from typing import Any
 
 from cronflow.schedule import format_time
 
+READY_REASON = "Reconciled"
+READY_MESSAGE = "CronJob is up to date"
+
 
 def set_condition(
     conditions: list[Mapping[str, Any]],

@@ -17,12 +17,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def flow_server(node: Cluster) -> Iterator[Server]:
-    """The flow service stand-in, on the pod network's gateway so job pods reach it."""
-    yield from serve(host=node.pod_gateway)
-
-
-@pytest.fixture
 def webhook_server() -> Iterator[Server]:
     """A webhook receiver on loopback (the operator runs on the host)."""
     yield from serve()

@@ -12,8 +12,10 @@ from tests.support.helm import helm_binary
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "cronflow"
 RULES = yaml.safe_load((CHART / "files" / "rbac-rules.yaml").read_text())
+CLUSTER_RULES = yaml.safe_load((CHART / "files" / "rbac-cluster-rules.yaml").read_text())
 CRD = yaml.safe_load((REPO / "crds" / "scheduledjobs.cronflow.dev.yaml").read_text())
 NAMESPACE = "cronflow-system"
+SERVICE_ACCOUNT = [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
 
 Objects = list[dict[str, Any]]
 
@@ -42,6 +44,12 @@ def only(objects: Objects, kind: str) -> dict[str, Any]:
     return found[0]
 
 
+def named(objects: Objects, kind: str, name: str) -> dict[str, Any]:
+    found = [obj for obj in objects if obj["kind"] == kind and obj["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, got {len(found)}"
+    return found[0]
+
+
 def kinds(objects: Objects) -> list[str]:
     return sorted(obj["kind"] for obj in objects)
 
@@ -61,6 +69,8 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
     objects = template(helm)
     assert kinds(objects) == [
         "ClusterRole",
+        "ClusterRole",
+        "ClusterRoleBinding",
         "ClusterRoleBinding",
         "CustomResourceDefinition",
         "Deployment",
@@ -108,22 +118,27 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
     assert all(obj["metadata"].get("namespace", NAMESPACE) == NAMESPACE for obj in objects)
 
 
-def test_cluster_scope_binds_the_rules_file_to_the_service_account(helm: str) -> None:
+def assert_bound(objects: Objects, kind: str, name: str, rules: list[dict[str, Any]]) -> None:
+    """A `kind` (ClusterRole or Role) called `name` with `rules`, bound to the operator's ServiceAccount."""
+    role = named(objects, kind, name)
+    assert role["rules"] == rules
+    binding = named(objects, f"{kind}Binding", name)
+    assert binding["metadata"].get("namespace") == role["metadata"].get("namespace")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name}
+    assert binding["subjects"] == SERVICE_ACCOUNT
+
+
+def test_cluster_scope_binds_both_rules_files_cluster_wide(helm: str) -> None:
     objects = template(helm)
-    role, binding = only(objects, "ClusterRole"), only(objects, "ClusterRoleBinding")
-    assert role["rules"] == RULES
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "ClusterRole",
-        "name": role["metadata"]["name"],
-    }
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
+    assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow", RULES)
+    assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow-observer", CLUSTER_RULES)
+    assert "Role" not in kinds(objects)
 
 
 def test_cluster_scope_with_watch_namespaces_watches_only_those(helm: str) -> None:
     objects = template(helm, "watchNamespaces={team-a,team-b}")
     assert env(objects)["CRONFLOW_NAMESPACES"] == "team-a,team-b"
-    assert only(objects, "ClusterRole")["rules"] == RULES
+    assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow", RULES)
 
 
 @pytest.mark.parametrize(
@@ -133,21 +148,32 @@ def test_cluster_scope_with_watch_namespaces_watches_only_those(helm: str) -> No
         (["rbac.scope=namespace", "watchNamespaces={team-a,team-b}"], ["team-a", "team-b"]),
     ],
 )
-def test_namespace_scope_grants_a_role_in_each_watched_namespace_and_nothing_cluster_wide(
+def test_namespace_scope_grants_the_rules_only_in_each_watched_namespace(
     helm: str, values: list[str], watched: list[str]
 ) -> None:
     objects = template(helm, *values)
-    assert "ClusterRole" not in kinds(objects)
-    assert "ClusterRoleBinding" not in kinds(objects)
     assert env(objects)["CRONFLOW_NAMESPACES"] == ",".join(watched)
     roles = [obj for obj in objects if obj["kind"] == "Role"]
-    bindings = [obj for obj in objects if obj["kind"] == "RoleBinding"]
     assert sorted(role["metadata"]["namespace"] for role in roles) == watched
-    assert all(role["rules"] == RULES for role in roles)
-    assert sorted(binding["metadata"]["namespace"] for binding in bindings) == watched
-    for binding in bindings:
-        assert binding["roleRef"]["kind"] == "Role"
-        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
+    for namespace in watched:
+        in_namespace = [obj for obj in objects if obj["metadata"].get("namespace") == namespace]
+        assert_bound(in_namespace, "Role", "cronflow", RULES)
+    assert kinds(objects).count("RoleBinding") == len(watched)
+    # Cluster-wide only the observer's reads that kopf needs (namespaces, CRDs).
+    assert [obj["metadata"]["name"] for obj in objects if obj["kind"] == "ClusterRole"] == [
+        f"{NAMESPACE}:cronflow-observer"
+    ]
+    assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow-observer", CLUSTER_RULES)
+    assert kinds(objects).count("ClusterRoleBinding") == 1
+
+
+def test_cluster_wide_objects_are_named_per_release_namespace(helm: str) -> None:
+    """Two releases in different namespaces never claim the same ClusterRole."""
+    result = run_helm(helm, "template", "cronflow", str(CHART), "--namespace", "other")
+    names = {
+        doc["metadata"]["name"] for doc in yaml.safe_load_all(result.stdout) if doc and doc["kind"] == "ClusterRole"
+    }
+    assert names == {"other:cronflow", "other:cronflow-observer"}
 
 
 def test_crd_is_the_generated_one_and_kept_on_uninstall(helm: str) -> None:

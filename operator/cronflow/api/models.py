@@ -280,6 +280,19 @@ class Condition(_StatusModel):
     observed_generation: Annotated[int, Field(ge=0)] | None = None
 
 
+class AutomaticStatus(_StatusModel):
+    """Automatic mode: the files of the input directory, as the watcher last reported them."""
+
+    pending: Annotated[int, Field(ge=0)] = 0
+    """Files waiting to be picked up."""
+    processing: Annotated[int, Field(ge=0)] = 0
+    """Files whose run is in progress."""
+    done: Annotated[int, Field(ge=0)] = 0
+    failed: Annotated[int, Field(ge=0)] = 0
+    last_file: Annotated[str, Field(max_length=1024)] | None = None
+    """The file picked up last."""
+
+
 class ScheduledJobStatus(_StatusModel):
     """What the operator observed and recorded."""
 
@@ -296,6 +309,7 @@ class ScheduledJobStatus(_StatusModel):
     failed: Annotated[int, Field(ge=0)] = 0
     results: Annotated[list[RunResult], Field(max_length=50)] = []
     """Newest first, at most spec.historyLimit."""
+    automatic: AutomaticStatus | None = None
     conditions: Annotated[list[Condition], Field(max_length=16)] = []
 
 

@@ -162,7 +162,7 @@ def _note(message: str) -> None:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    _note(message)
     return 1
 
 

@@ -1,14 +1,17 @@
-"""Reconcile one ScheduledJob: desired CronJob vs observed, trigger, then the smallest status patch.
+"""Reconcile one ScheduledJob: desired CronJob and watcher vs observed, trigger, the smallest status patch.
 
-Steps (the only writes are in steps 2 and 3; a pass over an unchanged object writes nothing):
+Steps (the only writes are in steps 2 to 4; a pass over an unchanged object writes nothing):
 1. parse the spec (what slipped past the schema -> Ready=False with the reason);
 2. apply the CronJob when its spec hash differs from the observed one;
-3. create the one Job of a new trigger token (idempotent by name);
-4. compute the status and return only what differs.
+3. automatic mode: apply the watcher Deployment the same way (scaled to 0 while paused), delete it
+   when spec.automatic no longer names a volume;
+4. create the one Job of a new trigger token (idempotent by name);
+5. compute the status and return only what differs.
 """
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +19,11 @@ from typing import Any
 
 from cronflow import kube, names
 from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
+from cronflow.automatic.build import build_watcher, has_watcher, watcher_active, watcher_token
+from cronflow.automatic.sync import WATCHER_UNAVAILABLE
 from cronflow.build.cronjob import Owner, build_cronjob, build_trigger_job
 from cronflow.schedule import format_time, next_run_time
-from cronflow.status import set_condition, status_patch
+from cronflow.status import READY_MESSAGE, READY_REASON, set_condition, status_patch
 
 SPEC_HASH_ANNOTATION = "cronflow.dev/spec-hash"
 
@@ -37,6 +42,11 @@ def spec_hash(manifest: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(manifest["spec"], sort_keys=True).encode()).hexdigest()[:16]
 
 
+def watcher_hash(owner: Owner, spec: ScheduledJobSpec, job_image: str) -> str:
+    """The watcher Deployment's spec hash, without the API token (made once, then read back from it)."""
+    return spec_hash(build_watcher(owner, spec, job_image, token=""))
+
+
 def reconcile(
     owner: Owner,
     generation: int,
@@ -45,6 +55,7 @@ def reconcile(
     observed_hash: str | None,
     job_image: str,
     now: datetime,
+    observed_watcher_hash: str | None = None,
 ) -> Outcome:
     """One idempotent pass over a ScheduledJob; returns the status patch and Events."""
     outcome = Outcome()
@@ -67,10 +78,11 @@ def reconcile(
     digest = spec_hash(cronjob)
     cronjob["metadata"].setdefault("annotations", {})[SPEC_HASH_ANNOTATION] = digest
     if observed_hash != digest:
-        kube.apply_cronjob(cronjob)
+        kube.apply(cronjob)
         outcome.events.append(
             ("Normal", "Applied", f"CronJob {cronjob['metadata']['name']} {'updated' if observed_hash else 'created'}")
         )
+    outcome.events.extend(_sync_watcher(owner, spec, job_image, observed_watcher_hash))
 
     last_trigger = status.get("lastTrigger")
     if spec.trigger and spec.trigger != last_trigger:
@@ -80,15 +92,40 @@ def reconcile(
             outcome.events.append(("Normal", "Triggered", f"Job {job['metadata']['name']} created"))
         last_trigger = spec.trigger
 
+    watcher_down = any(c.get("type") == "Ready" and c.get("reason") == WATCHER_UNAVAILABLE for c in conditions)
+    if not (watcher_down and watcher_active(spec)):  # else the automatic sync says when it is back
+        conditions = set_condition(conditions, "Ready", "True", READY_REASON, READY_MESSAGE, now)
     desired = {
         **schedule_status(spec, now),
         "observedGeneration": generation,
         "cronJobName": names.cronjob_name(owner.name),
         "lastTrigger": last_trigger,
-        "conditions": set_condition(conditions, "Ready", "True", "Reconciled", "CronJob is up to date", now),
+        "conditions": conditions,
     }
+    if not has_watcher(spec):
+        desired["automatic"] = None  # the watcher's counts are gone with it
     outcome.status = status_patch(status, desired)
     return outcome
+
+
+def _sync_watcher(
+    owner: Owner, spec: ScheduledJobSpec, job_image: str, observed_hash: str | None
+) -> list[tuple[str, str, str]]:
+    """Apply the watcher Deployment when its spec hash differs, or delete it when it is no longer wanted."""
+    name = names.watcher_name(owner.name)
+    if not has_watcher(spec):
+        if observed_hash is None:
+            return []
+        kube.delete_deployment(owner.namespace, name)
+        return [("Normal", "Deleted", f"Deployment {name} deleted (automatic mode has no volume)")]
+    digest = watcher_hash(owner, spec, job_image)
+    if observed_hash == digest:
+        return []
+    token = watcher_token(kube.get_deployment(owner.namespace, name)) or secrets.token_urlsafe(32)
+    watcher = build_watcher(owner, spec, job_image, token)
+    watcher["metadata"]["annotations"] = {SPEC_HASH_ANNOTATION: digest}
+    kube.apply(watcher)
+    return [("Normal", "Applied", f"Deployment {name} {'updated' if observed_hash else 'created'}")]
 
 
 def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:

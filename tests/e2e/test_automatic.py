@@ -1,0 +1,247 @@
+"""Automatic mode on the node: a watcher pod claims files from a real volume (a hostPath PersistentVolume
+bound to a claim), the operator runs one Job per file, the flow service sees each file exactly once."""
+
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_runs import apply_sj, results, wait_results
+from tests.support.cluster import Cluster, OperatorProcess, wait_until
+from tests.support.flow_server import Server
+
+pytestmark = pytest.mark.e2e
+
+SJ = "flow"
+POLL_SECONDS = 1
+
+
+@dataclass
+class Volumes:
+    """hostPath PersistentVolumes made for one test (cluster-scoped: deleted at its end)."""
+
+    cluster: Cluster
+    namespace: str
+    root: Path
+    made: list[str]
+
+    def create(self, claim: str) -> Path:
+        """A fresh host directory (mode 0777: the watcher runs as 65532) bound to claim `claim`."""
+        directory = self.root / claim
+        (directory / "input").mkdir(parents=True)
+        for path in (directory, directory / "input"):
+            os.chmod(path, 0o777)
+        pv_name = f"cronflow-e2e-{uuid.uuid4().hex[:10]}"
+        self.made.append(pv_name)
+        manifests = [
+            {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name},
+             "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                      "persistentVolumeReclaimPolicy": "Retain",
+                      "hostPath": {"path": str(directory), "type": "Directory"},
+                      "claimRef": {"namespace": self.namespace, "name": claim}}},
+            {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"name": claim, "namespace": self.namespace},
+             "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv_name,
+                      "resources": {"requests": {"storage": "1Gi"}}}},
+        ]
+        self.cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                   "items": manifests}))
+        wait_until(f"claim {claim} to be bound", lambda: self.cluster.get_json(
+            "-n", self.namespace, "pvc", claim).get("status", {}).get("phase") == "Bound", timeout=60)
+        return directory / "input"
+
+
+@pytest.fixture
+def volumes(node: Cluster, namespace: str, tmp_path: Path) -> Iterator[Volumes]:
+    made = Volumes(node, namespace, tmp_path, [])
+    yield made
+    for pv_name in made.made:
+        node.kubectl("delete", "pv", pv_name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def inbox(volumes: Volumes) -> Path:
+    """The input directory of claim `inbox`, as the host sees it."""
+    return volumes.create("inbox")
+
+
+def apply_automatic(cluster: Cluster, namespace: str, server: Server, claim: str = "inbox", **automatic: Any) -> None:
+    apply_sj(cluster, namespace, f"{server.url}/ok", historyLimit=50, automatic={
+        "enabled": True, "volume": {"persistentVolumeClaim": {"claimName": claim}}, "path": "input",
+        "pattern": "*.pdf", "pollSeconds": POLL_SECONDS, "maxParallel": 3, **automatic})
+
+
+def runs_by_file(server: Server) -> Counter[str]:
+    """How many flow calls the server got for each input file."""
+    return Counter(json.loads(request.body).get("input_file", "") for request in server.received)
+
+
+def processing_path(name: str) -> str:
+    return f".cronflow/processing/{name}"
+
+
+def drop(directory: Path, *names: str) -> None:
+    for name in names:
+        (directory / name).write_text(f"content of {name}\n")
+
+
+def spool(directory: Path, sub: str) -> list[str]:
+    return sorted(os.listdir(directory / ".cronflow" / sub))
+
+
+def automatic_status(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    found: dict[str, Any] = (cluster.get_json("-n", namespace, "sj", SJ).get("status") or {}).get("automatic") or {}
+    return found
+
+
+def watcher_pods(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = cluster.get_json("-n", namespace, "pods", "-l", "cronflow.dev/role=watcher")["items"]
+    return items
+
+
+def test_each_dropped_file_runs_exactly_once_with_its_result_in_status(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    started = time.monotonic()
+    files = [f"invoice-{i}.pdf" for i in range(5)]
+    drop(inbox, *files, "notes.txt")
+    apply_automatic(node, namespace, flow_server)
+    recorded = wait_results(node, namespace, 5, SJ, timeout=180)
+
+    assert sorted(r["inputFile"] for r in recorded) == files
+    assert {(r["trigger"], r["status"]) for r in recorded} == {("File", "OK")}
+    assert runs_by_file(flow_server) == Counter({processing_path(name): 1 for name in files})
+    wait_until("all files in done/", lambda: spool(inbox, "done") == files, timeout=30)
+    assert sorted(os.listdir(inbox)) == [".cronflow", "notes.txt"]
+    status = wait_until("status.automatic to show 5 done", lambda: (
+        s if (s := automatic_status(node, namespace)).get("done") == 5 else None), timeout=30)
+    assert (status["pending"], status["processing"], status["failed"]) == (0, 0, 0)
+    assert status["lastFile"] in files
+
+    sj = node.get_json("-n", namespace, "sj", SJ)
+    assert (sj["status"]["mode"], sj["status"]["succeeded"]) == ("Automatic", 5)
+    assert node.get_json("-n", namespace, "cronjob", SJ)["spec"]["suspend"] is True
+    deployment = node.get_json("-n", namespace, "deployment", f"{SJ}-watcher")
+    assert deployment["metadata"]["ownerReferences"][0]["uid"] == sj["metadata"]["uid"]
+    token = next(e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+                 if e["name"] == "CRONFLOW_WATCH_TOKEN")
+    for text in (json.dumps(sj), json.dumps(node.get_json("-n", namespace, "events")), operator.log()):
+        assert token not in text
+    time.sleep(3 * POLL_SECONDS)
+    assert len(flow_server.received) == 5
+    print(f"5 files -> 5 recorded runs in {time.monotonic() - started:.1f}s")
+
+
+def test_a_file_is_picked_up_once_and_only_when_complete(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    apply_automatic(node, namespace, flow_server)
+    wait_until("the watcher pod to be ready", lambda: any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for p in watcher_pods(node, namespace) for c in p["status"].get("conditions") or []), timeout=90)
+
+    slow = inbox / "slow.pdf"
+    with slow.open("w") as writer:  # keeps growing for more than two polls
+        for chunk in range(12):
+            writer.write(f"chunk {chunk}\n")
+            writer.flush()
+            time.sleep(0.25)
+            assert slow.exists(), "claimed while it was still being written"
+    part = inbox / "big.pdf.part"
+    part.write_text("half")
+    time.sleep(3 * POLL_SECONDS)  # a pause longer than two polls: the .part name keeps it waiting
+    assert part.exists()
+    assert processing_path("big.pdf") not in runs_by_file(flow_server)
+    with part.open("a") as writer:
+        writer.write(" and the rest")
+    part.rename(inbox / "big.pdf")
+
+    wait_results(node, namespace, 2, SJ, timeout=120)
+    wait_until("both files in done/", lambda: spool(inbox, "done") == ["big.pdf", "slow.pdf"], timeout=30)
+    assert runs_by_file(flow_server) == Counter({processing_path("slow.pdf"): 1, processing_path("big.pdf"): 1})
+    assert (inbox / ".cronflow/done/slow.pdf").read_text().count("chunk") == 12
+    assert (inbox / ".cronflow/done/big.pdf").read_text() == "half and the rest"
+
+
+def test_killing_the_watcher_and_the_operator_mid_way_still_runs_each_file_once(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    started = time.monotonic()
+    files = [f"batch-{i}.pdf" for i in range(8)]
+    drop(inbox, *files)
+    apply_sj(node, namespace, f"{flow_server.url}/slow", historyLimit=50, automatic={
+        "enabled": True, "volume": {"persistentVolumeClaim": {"claimName": "inbox"}}, "path": "input",
+        "pollSeconds": POLL_SECONDS, "maxParallel": 2})
+    wait_until("two runs in flight", lambda: len(flow_server.received) >= 2, timeout=120)
+
+    operator.stop(kill=True)
+    node.kubectl("-n", namespace, "delete", "pod", "-l", "cronflow.dev/role=watcher", "--grace-period=0", "--force")
+    flow_server.release.set()  # the runs in flight answer now
+    time.sleep(2)
+    operator.start()
+    recorded = wait_results(node, namespace, 8, SJ, timeout=240)
+
+    assert sorted(r["inputFile"] for r in recorded) == files
+    assert runs_by_file(flow_server) == Counter({processing_path(name): 1 for name in files})
+    wait_until("all files in done/", lambda: spool(inbox, "done") == files, timeout=30)
+    file_jobs = [j for j in node.get_json("-n", namespace, "jobs")["items"]
+                 if j["metadata"]["annotations"].get("cronflow.dev/trigger") == "File"]
+    assert len(file_jobs) == 8
+    print(f"8 files with a watcher and an operator kill -> 8 runs in {time.monotonic() - started:.1f}s")
+
+
+def test_paused_automatic_mode_keeps_new_files_until_it_is_enabled_again(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    drop(inbox, "first.pdf")
+    apply_automatic(node, namespace, flow_server)
+    wait_results(node, namespace, 1, SJ, timeout=120)
+
+    node.kubectl("-n", namespace, "patch", "sj", SJ, "--type", "merge", "-p",
+                 json.dumps({"spec": {"automatic": {"enabled": False}}}))
+    wait_until("the watcher to be scaled to 0 and gone", lambda: node.get_json(
+        "-n", namespace, "deployment", f"{SJ}-watcher")["spec"]["replicas"] == 0
+        and not watcher_pods(node, namespace), timeout=60)
+    drop(inbox, "second.pdf", "third.pdf")
+    time.sleep(4 * POLL_SECONDS)
+    assert len(flow_server.received) == 1
+    assert sorted(os.listdir(inbox)) == [".cronflow", "second.pdf", "third.pdf"]
+
+    node.kubectl("-n", namespace, "patch", "sj", SJ, "--type", "merge", "-p",
+                 json.dumps({"spec": {"automatic": {"enabled": True}}}))
+    wait_results(node, namespace, 3, SJ, timeout=120)
+    expected = {processing_path(name): 1 for name in ("first.pdf", "second.pdf", "third.pdf")}
+    assert runs_by_file(flow_server) == Counter(expected)
+
+
+def test_a_missing_claim_makes_the_scheduledjob_not_ready_until_it_exists(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, volumes: Volumes
+) -> None:
+    apply_automatic(node, namespace, flow_server, claim="late-inbox")
+
+    def ready() -> dict[str, Any] | None:
+        status = node.get_json("-n", namespace, "sj", SJ).get("status") or {}
+        return next((c for c in status.get("conditions") or [] if c["type"] == "Ready"), None)
+
+    down = wait_until("Ready=False WatcherUnavailable", lambda: (
+        c if (c := ready()) and c["reason"] == "WatcherUnavailable" else None), timeout=60)
+    assert down["status"] == "False"
+    assert 'persistentvolumeclaim "late-inbox" not found' in down["message"]
+    time.sleep(5 * POLL_SECONDS)
+    assert ready() == down, "an unchanged problem must not be written again"
+    events = [e for e in node.get_json("-n", namespace, "events")["items"] if e["reason"] == "WatcherUnavailable"]
+    assert len(events) == 1 and events[0]["involvedObject"]["name"] == SJ
+    assert operator.proc is not None and operator.proc.poll() is None
+
+    drop(volumes.create("late-inbox"), "a.pdf")
+    wait_until("Ready=True", lambda: (c := ready()) and c["status"] == "True", timeout=120)
+    [result] = wait_results(node, namespace, 1, SJ, timeout=120)
+    assert result["inputFile"] == "a.pdf"
+    assert results(node, namespace, SJ) == [result]

@@ -1,0 +1,142 @@
+"""The watcher (`python3 -m cronflow_job watch`): configuration, the HTTP API and its auth, and the
+operator's client against the real thing on 127.0.0.1."""
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from cronflow.automatic.client import Claim, WatcherClient, WatcherError
+from cronflow_job.config import ConfigError
+from cronflow_job.watch import load_watch_config, watch
+from tests.support.cluster import free_port, wait_until
+
+TOKEN = "watch-token-5d1c"
+
+
+@dataclass
+class Watcher:
+    url: str
+    port: int
+    directory: Path
+
+
+@pytest.fixture
+def watcher(tmp_path: Path) -> Iterator[Watcher]:
+    """`watch` in a thread on a free port, polling every 0.1 s, two runs at a time."""
+    port = free_port()
+    env = {
+        "CRONFLOW_WATCH_DIR": str(tmp_path), "CRONFLOW_WATCH_PATTERN": "*.pdf",
+        "CRONFLOW_WATCH_POLL_SECONDS": "0.1", "CRONFLOW_WATCH_MAX_PARALLEL": "2",
+        "CRONFLOW_WATCH_TOKEN": TOKEN, "CRONFLOW_WATCH_PORT": str(port),
+    }
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(env, stop), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_until("the watcher to answer", healthy, timeout=10, every=0.05)
+    yield Watcher(url, port, tmp_path)
+    stop.set()
+    thread.join(5)
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_healthz_needs_no_token_and_everything_else_does(watcher: Watcher) -> None:
+    assert requests.get(f"{watcher.url}/healthz", timeout=5).text == "ok"
+    for headers in ({}, auth("wrong"), {"Authorization": TOKEN}):
+        response = requests.get(f"{watcher.url}/state", headers=headers, timeout=5)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert TOKEN not in response.text
+        posted = requests.post(f"{watcher.url}/complete", json={"file": "a.pdf", "status": "OK"},
+                               headers=headers, timeout=5)
+        assert posted.status_code == 401
+    assert requests.get(f"{watcher.url}/state", headers=auth(), timeout=5).status_code == 200
+
+
+def test_state_lists_claims_and_counts(watcher: Watcher) -> None:
+    for name in ("a.pdf", "b.pdf", "c.pdf", "skip.txt"):
+        (watcher.directory / name).write_bytes(b"x")
+
+    def two_claims() -> dict[str, Any] | None:
+        state: dict[str, Any] = requests.get(f"{watcher.url}/state", headers=auth(), timeout=5).json()
+        return state if len(state["processing"]) == 2 else None
+
+    state = wait_until("two claims", two_claims, timeout=10)
+    assert state["pending"] == 1
+    assert (state["done"], state["failed"]) == (0, 0)
+    assert state["lastFile"] in {"a.pdf", "b.pdf", "c.pdf"}
+    for claim in state["processing"]:
+        mtime = (watcher.directory / ".cronflow" / "processing" / claim["file"]).stat().st_mtime_ns
+        assert claim["claimId"] == f"{claim['file']}@{mtime}"
+
+
+def test_complete_answers_by_outcome(watcher: Watcher) -> None:
+    (watcher.directory / "a.pdf").write_bytes(b"x")
+    client = WatcherClient("127.0.0.1", TOKEN, port=watcher.port)
+    [claim] = wait_until("a claim", lambda: client.state().processing, timeout=10)
+
+    def post(body: object) -> int:
+        return requests.post(f"{watcher.url}/complete", json=body, headers=auth(), timeout=5).status_code
+
+    assert post({"file": "a.pdf", "status": "OK", "claimId": "a.pdf@1"}) == 409
+    assert post({"file": "../a.pdf", "status": "OK"}) == 400
+    assert post({"file": "a.pdf", "status": "MAYBE"}) == 400
+    assert post(["a.pdf"]) == 400
+    assert post({"file": "never.pdf", "status": "OK"}) == 404
+    client.complete(claim, "OK")
+    client.complete(claim, "OK")  # again: already done, still fine
+    assert (watcher.directory / ".cronflow" / "done" / "a.pdf").exists()
+    state = client.state()
+    assert (state.processing, state.done, state.last_file) == ([], 1, "a.pdf")
+
+
+def test_client_reports_a_wrong_token_without_showing_it(watcher: Watcher) -> None:
+    client = WatcherClient("127.0.0.1", "not-the-token", port=watcher.port)
+    with pytest.raises(WatcherError, match="HTTP 401") as raised:
+        client.state()
+    assert "not-the-token" not in str(raised.value)
+
+
+def test_client_errors_are_bounded_when_nothing_listens() -> None:
+    started = time.monotonic()
+    with pytest.raises(WatcherError, match="failed"):
+        WatcherClient("127.0.0.1", TOKEN, port=free_port()).complete(Claim("a", "a@1"), "OK")
+    assert time.monotonic() - started < 6
+
+
+GOOD = {"CRONFLOW_WATCH_DIR": "/spool/in", "CRONFLOW_WATCH_TOKEN": TOKEN}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**GOOD, "CRONFLOW_WATCH_DIR": "relative/in"}, "must be an absolute path"),
+        ({**GOOD, "CRONFLOW_WATCH_TOKEN": " "}, "CRONFLOW_WATCH_TOKEN is not set"),
+        ({**GOOD, "CRONFLOW_WATCH_POLL_SECONDS": "soon"}, "must be a number"),
+        ({**GOOD, "CRONFLOW_WATCH_MAX_PARALLEL": "0"}, "must be positive"),
+    ],
+)
+def test_bad_configuration_is_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_watch_config(env)
+
+
+def test_configuration_defaults() -> None:
+    config = load_watch_config(GOOD)
+    assert (config.pattern, config.poll_seconds, config.max_parallel, config.port) == (None, 10, 4, 8080)
