@@ -126,7 +126,12 @@ def cronjob_event(type: str, body: kopf.Body, **_: Any) -> None:
         sync_cronjob_status(dict(body), datetime.now(UTC))
 
 
-@kopf.daemon(GROUP, VERSION, PLURAL, when=lambda spec, **_: automatic.active(spec), cancellation_timeout=10)
+@kopf.daemon(
+    GROUP, VERSION, PLURAL,
+    when=lambda spec, **_: automatic.active(spec),
+    cancellation_backoff=5,  # a pass in progress may finish (it is bounded by its request timeouts)
+    cancellation_timeout=5,
+)
 async def automatic_mode(meta: kopf.Meta, spec: kopf.Spec, stopped: kopf.DaemonStopped, **_: Any) -> None:
     """While a ScheduledJob's watcher is active: one automatic sync pass every pollSeconds.
 

@@ -198,3 +198,22 @@ def post_event(obj: Mapping[str, Any], type_: str, reason: str, message: str) ->
         core_api().create_namespaced_event(meta["namespace"], cast(Any, event))
     except ApiException as error:
         logging.getLogger(__name__).warning("could not post event %s: %s", reason, error.reason)
+
+
+def update_scheduledjob_status(
+    namespace: str, name: str, changes: Callable[[Mapping[str, Any]], Mapping[str, Any]], attempts: int = 5
+) -> None:
+    """Read the ScheduledJob, patch the status fields `changes(sj)` returns (if any); on 409 read again."""
+    for attempt in range(attempts):
+        sj = get_scheduledjob(namespace, name)
+        if sj is None:
+            return
+        wanted = changes(sj)
+        if not wanted:
+            return
+        try:
+            patch_scheduledjob_status(sj, wanted)
+            return
+        except ApiException as error:
+            if error.status != 409 or attempt == attempts - 1:
+                raise

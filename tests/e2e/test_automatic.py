@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_runs import apply_sj, results, wait_results
+from tests.e2e.test_runs import apply_sj, results, trigger, wait_results
 from tests.support.cluster import Cluster, OperatorProcess, wait_until
 from tests.support.flow_server import Server
 
@@ -134,9 +134,16 @@ def test_each_dropped_file_runs_exactly_once_with_its_result_in_status(
                  if e["name"] == "CRONFLOW_WATCH_TOKEN")
     for text in (json.dumps(sj), json.dumps(node.get_json("-n", namespace, "events")), operator.log()):
         assert token not in text
+    mark = node.audit_offset()
     time.sleep(3 * POLL_SECONDS)
     assert len(flow_server.received) == 5
+    assert node.operator_writes(mark, namespace) == [], "passes over an unchanged directory must not write"
     print(f"5 files -> 5 recorded runs in {time.monotonic() - started:.1f}s")
+
+    trigger(node, namespace, "t1", SJ)
+    manual = wait_results(node, namespace, 6, SJ, timeout=120)[0]
+    assert (manual["trigger"], manual["status"], "inputFile" in manual) == ("Manual", "OK", False)
+    assert len(flow_server.received) == 6 and "input_file" not in json.loads(flow_server.received[-1].body)
 
 
 def test_a_file_is_picked_up_once_and_only_when_complete(

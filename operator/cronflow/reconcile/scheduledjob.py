@@ -142,17 +142,18 @@ def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:
 def sync_cronjob_status(cronjob: Mapping[str, Any], now: datetime) -> None:
     """After a CronJob changed (a run started or ended): lastScheduleTime and the next run in the status."""
     labels = cronjob["metadata"].get("labels") or {}
-    sj = kube.get_scheduledjob(cronjob["metadata"]["namespace"], labels.get(names.SCHEDULEDJOB_LABEL, ""))
-    if sj is None:
-        return
-    try:
-        spec = parse_spec(sj.get("spec") or {})
-    except InvalidSpec:
-        return
-    desired = {
-        **schedule_status(spec, now),
-        "lastScheduleTime": (cronjob.get("status") or {}).get("lastScheduleTime"),
-    }
-    changes = status_patch(sj.get("status") or {}, desired)
-    if changes:
-        kube.patch_scheduledjob_status(sj, changes)
+
+    def changes(sj: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            spec = parse_spec(sj.get("spec") or {})
+        except InvalidSpec:
+            return {}
+        desired = {
+            **schedule_status(spec, now),
+            "lastScheduleTime": (cronjob.get("status") or {}).get("lastScheduleTime"),
+        }
+        return status_patch(sj.get("status") or {}, desired)
+
+    kube.update_scheduledjob_status(
+        cronjob["metadata"]["namespace"], labels.get(names.SCHEDULEDJOB_LABEL, ""), changes
+    )
