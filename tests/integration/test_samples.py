@@ -25,6 +25,7 @@ def test_api_server_accepts_every_sample(cluster: Cluster, crd: None, namespace:
             ("scheduledjob.cronflow.dev", "create-countries"),
             ("scheduledjob.cronflow.dev", "invoice-flow"),
             ("scheduledjob.cronflow.dev", "weekly-report"),
+            ("scheduledjob.cronflow.dev", "invoice-import"),
             ("secret", "flow-token"),
             ("secret", "alert-webhook-headers"),
         ]
