@@ -1,0 +1,1 @@
+"""Pure builders: ScheduledJob -> Kubernetes manifests (no I/O)."""

@@ -1,0 +1,220 @@
+"""Pure builders: a ScheduledJob spec -> the CronJob, the Job of a manual trigger, the Job of a file.
+
+Contract with the job image: container `run`, args `["run"]` (its ENTRYPOINT is
+`python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secrets) and
+`CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), for a file run `CRONFLOW_INPUT_FILE`; the result document goes to the termination log.
+The output is deterministic (same input, same manifest), so it can be hashed to detect drift.
+"""
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cronflow import names
+from cronflow.api.models import Flow, RunTrigger, ScheduledJobSpec
+
+CONTAINER_NAME = "run"
+FLOW_ENV = "CRONFLOW_FLOW"
+AUTH_TOKEN_ENV = "CRONFLOW_AUTH_TOKEN"
+INPUT_FILE_ENV = "CRONFLOW_INPUT_FILE"
+PROCESSING_DIR = ".cronflow/processing"
+"""Where the watcher keeps a file during its run (jobs_image/cronflow_job/spool.py), relative to the input dir."""
+
+HISTORY_LIMIT = 3
+"""Finished Jobs a CronJob keeps; results live in the ScheduledJob status, not in old Jobs."""
+RUN_JOB_TTL_SECONDS = 3600
+"""Finished trigger and file Jobs are deleted after this (their results are in status by then)."""
+DEADLINE_MARGIN_SECONDS = 300
+"""A run may take the flow timeout plus this (pod start, image pull) before its Job is failed."""
+RUN_AS_ID = 65532
+DEFAULT_RESOURCES = {
+    "requests": {"cpu": "50m", "memory": "64Mi"},
+    "limits": {"cpu": "500m", "memory": "256Mi"},
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The ScheduledJob that owns the children being built."""
+
+    name: str
+    namespace: str
+    uid: str
+
+
+def owner_reference(owner: Owner) -> dict[str, Any]:
+    """A controller reference to the ScheduledJob, so deleting it deletes its children."""
+    return {
+        "apiVersion": names.API_VERSION,
+        "kind": names.KIND,
+        "name": owner.name,
+        "uid": owner.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def child_labels(owner: Owner) -> dict[str, str]:
+    """Labels on every child (CronJob, Job, Pod) of a ScheduledJob."""
+    return {names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE, names.SCHEDULEDJOB_LABEL: owner.name}
+
+
+def flow_json(flow: Flow) -> str:
+    """The `CRONFLOW_FLOW` value: the flow spec in camelCase, set fields only, no secret reference."""
+    document = flow.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"auth_token_secret_ref"})
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def build_job_template(
+    owner: Owner,
+    spec: ScheduledJobSpec,
+    job_image: str,
+    trigger: RunTrigger,
+    extra_env: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A JobTemplateSpec (metadata + Job spec) that runs the flow once, annotated with its `trigger`."""
+    labels = child_labels(owner)
+    return {
+        "metadata": {"labels": labels, "annotations": {names.TRIGGER_ANNOTATION: trigger}},
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": spec.flow.timeout_seconds + DEADLINE_MARGIN_SECONDS,
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": hardened_pod_spec(spec, _container(spec, job_image, extra_env)),
+            },
+        },
+    }
+
+
+def build_cronjob(owner: Owner, spec: ScheduledJobSpec, job_image: str) -> dict[str, Any]:
+    """The CronJob of a ScheduledJob, suspended while disabled or in automatic mode."""
+    automatic = spec.automatic is not None and spec.automatic.enabled
+    cronjob_spec: dict[str, Any] = {
+        "schedule": spec.schedule,
+        "timeZone": spec.time_zone,
+        "suspend": not spec.enabled or automatic,
+        "concurrencyPolicy": spec.concurrency_policy,
+        "successfulJobsHistoryLimit": HISTORY_LIMIT,
+        "failedJobsHistoryLimit": HISTORY_LIMIT,
+        "jobTemplate": build_job_template(owner, spec, job_image, "Schedule"),
+    }
+    if spec.starting_deadline_seconds is not None:
+        cronjob_spec["startingDeadlineSeconds"] = spec.starting_deadline_seconds
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": names.cronjob_name(owner.name),
+            "namespace": owner.namespace,
+            "labels": child_labels(owner),
+            "ownerReferences": [owner_reference(owner)],
+        },
+        "spec": cronjob_spec,
+    }
+
+
+def build_trigger_job(owner: Owner, spec: ScheduledJobSpec, job_image: str, token: str) -> dict[str, Any]:
+    """The one Job that trigger `token` starts; it keeps the result finalizer until its result is recorded."""
+    template = build_job_template(owner, spec, job_image, "Manual")
+    template["metadata"]["annotations"][names.TRIGGER_TOKEN_ANNOTATION] = token
+    return _run_job(owner, template, names.trigger_job_name(owner.name, token))
+
+
+def build_file_job(
+    owner: Owner, spec: ScheduledJobSpec, job_image: str, input_file: str, claim_id: str
+) -> dict[str, Any]:
+    """The one Job that automatic mode starts for a claimed file (named by the claim, so created once).
+
+    The run sends `input_file` = `.cronflow/processing/<name>`: where the watcher keeps the file during
+    its run, relative to the input directory. The result records the plain name (`inputFile`).
+    """
+    env = [{"name": INPUT_FILE_ENV, "value": f"{PROCESSING_DIR}/{input_file}"}]
+    template = build_job_template(owner, spec, job_image, "File", env)
+    template["metadata"]["annotations"][names.INPUT_FILE_ANNOTATION] = input_file
+    return _run_job(owner, template, names.file_job_name(owner.name, claim_id))
+
+
+def _run_job(owner: Owner, template: dict[str, Any], name: str) -> dict[str, Any]:
+    """A Job outside the CronJob: owned, with the result finalizer, removed an hour after it finished."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": owner.namespace,
+            **template["metadata"],
+            "ownerReferences": [owner_reference(owner)],
+            "finalizers": [names.RESULT_FINALIZER],
+        },
+        "spec": {**template["spec"], "ttlSecondsAfterFinished": RUN_JOB_TTL_SECONDS},
+    }
+
+
+def hardened_pod_spec(
+    spec: ScheduledJobSpec,
+    container: dict[str, Any],
+    restart_policy: str = "Never",
+    volumes: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A pod spec that meets the `restricted` Pod Security Standard, placed as spec.jobTemplate says.
+
+    The one container runs as 65532 without privileges on a read-only root filesystem; /tmp is a
+    small writable emptyDir mounted after the container's own `volumeMounts`.
+    """
+    settings = spec.job_template
+    hardened = {
+        **container,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [*container.get("volumeMounts", []), {"name": "tmp", "mountPath": "/tmp"}],
+    }
+    pod: dict[str, Any] = {
+        "restartPolicy": restart_policy,
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS_ID,
+            "runAsGroup": RUN_AS_ID,
+            "fsGroup": RUN_AS_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [hardened],
+        "volumes": [*volumes, {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+    }
+    if settings is not None:
+        optional = {
+            "serviceAccountName": settings.service_account_name,
+            "nodeSelector": settings.node_selector,
+            "tolerations": settings.tolerations,
+        }
+        pod.update({key: value for key, value in optional.items() if value is not None})
+    return pod
+
+
+def _container(spec: ScheduledJobSpec, job_image: str, extra_env: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    env: list[dict[str, Any]] = [{"name": FLOW_ENV, "value": flow_json(spec.flow)}]
+    secret = spec.flow.auth_token_secret_ref
+    if secret is not None:
+        env.append({"name": AUTH_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": secret.name, "key": secret.key}}})
+    resources = spec.job_template.resources if spec.job_template is not None else None
+    return {
+        "name": CONTAINER_NAME,
+        "image": job_image,
+        "args": ["run"],
+        "env": [*env, *extra_env],
+        "resources": resources if resources is not None else default_resources(),
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+    }
+
+
+def default_resources() -> dict[str, Any]:
+    """Small requests and limits (a fresh copy each time)."""
+    return copy.deepcopy(DEFAULT_RESOURCES)
