@@ -1,0 +1,1 @@
+"""cronflow benchmarks: run with `bench/run` (see `bench/run --help`)."""

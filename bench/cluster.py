@@ -1,0 +1,248 @@
+"""The local cluster (hack/cluster), the CRD, per-part namespaces with the chart's RBAC, and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.kube import ApiError, Kube, path_of
+
+REPO = Path(__file__).resolve().parents[1]
+OPERATOR_USER = "cronflow-operator"
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+READ_VERBS = {"get", "list", "watch"}
+BENCH_LABEL = "cronflow.dev/bench"
+
+
+@dataclass(frozen=True)
+class Env:
+    """Where the cluster is: admin and operator kubeconfigs, the audit log, the pod gateway."""
+
+    kubeconfig: Path
+    operator_kubeconfig: Path
+    audit_log: Path
+    pod_gateway: str
+
+
+def hack_cluster(*args: str) -> str:
+    """`hack/cluster ARGS`; progress goes to our stderr, the answer (stdout) is returned."""
+    return subprocess.run(
+        [str(REPO / "hack" / "cluster"), *args], check=True, stdout=subprocess.PIPE, text=True, timeout=3600
+    ).stdout.strip()
+
+
+def ensure_cluster(with_node: bool) -> Env:
+    """Start the local cluster (or reuse the running one) and put its pinned kubectl first on PATH."""
+    kubeconfig = Path(hack_cluster("up", *(["--with-node"] if with_node else [])).splitlines()[-1])
+    values: dict[str, str] = {}
+    for line in hack_cluster("env").splitlines():
+        for pair in line.removeprefix("export ").split():
+            key, _, value = pair.partition("=")
+            values[key] = value.replace("$PATH", os.environ.get("PATH", ""))
+    os.environ["PATH"] = values["PATH"]
+    return Env(
+        kubeconfig=kubeconfig,
+        operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
+        audit_log=Path(values["CRONFLOW_AUDIT_LOG"]),
+        pod_gateway=values["CRONFLOW_POD_GATEWAY"],
+    )
+
+
+def kubectl(env: Env, *args: str, stdin: str | None = None) -> str:
+    """Run the pinned kubectl as admin; fails loudly."""
+    result = subprocess.run(
+        ["kubectl", "--kubeconfig", str(env.kubeconfig), *args],
+        input=stdin, text=True, capture_output=True, timeout=180,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def install_crd(env: Env) -> None:
+    """The ScheduledJob CRD from crds/, as users install it, and wait until it is served."""
+    kubectl(env, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    kubectl(env, "wait", "--for", "condition=Established", "--timeout", "60s", "crd/scheduledjobs.cronflow.dev")
+
+
+async def ensure_job_image(kube: Kube, image: str = "cronflow-job:dev") -> None:
+    """Build and load the job image with hack/images unless the node has it already."""
+    node = await kube.get("/api/v1/nodes/localhost")
+    names = {n for i in (node.get("status") or {}).get("images") or [] for n in i.get("names") or []}
+    if not any(n.endswith("/" + image) or n == image for n in names):
+        await asyncio.to_thread(subprocess.run, [str(REPO / "hack" / "images")], check=True, timeout=1800)
+
+
+async def create_namespace(kube: Kube, env: Env, prefix: str, rbac: bool = True) -> str:
+    """A fresh namespace (restricted Pod Security) and, with `rbac`, the chart's rules for the operator's user."""
+    name = f"bench-{prefix}-{uuid.uuid4().hex[:5]}"
+    await kube.create("namespaces", None, {"metadata": {"name": name, "labels": {
+        BENCH_LABEL: "true", "pod-security.kubernetes.io/enforce": "restricted"}}})
+    if rbac:
+        await asyncio.to_thread(grant_rbac, env, name)
+    return name
+
+
+def grant_rbac(env: Env, namespace: str) -> None:
+    """A Role in the namespace with the chart's rules, and the chart's small ClusterRole (shared, idempotent)."""
+    files = REPO / "charts/cronflow/files"
+    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
+    items: list[dict[str, Any]] = []
+    for kind, rules_file, meta in (
+        ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": namespace}),
+        ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
+    ):
+        rules = yaml.safe_load((files / rules_file).read_text())
+        binding = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
+        items += [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding, "metadata": meta,
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": meta["name"]},
+             "subjects": subjects},
+        ]
+    kubectl(env, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+async def delete_namespaces(kube: Kube, namespaces: list[str], timeout: float = 90) -> list[str]:
+    """Delete the namespaces without waiting on them forever; Jobs' result finalizers are dropped (the
+    operator is stopped by then). Returns the namespaces still present after `timeout`."""
+    for namespace in namespaces:
+        await kube.delete("namespaces", None, namespace)
+    deadline = time.monotonic() + timeout
+    left = list(namespaces)
+    while left and time.monotonic() < deadline:
+        for namespace in list(left):
+            try:
+                jobs = await kube.list_items("jobs", namespace)
+            except ApiError as error:
+                if error.status == 404:
+                    left.remove(namespace)
+                    continue
+                raise
+            for job in jobs:
+                if job["metadata"].get("finalizers"):
+                    await kube.request(
+                        "PATCH", path_of("jobs", namespace, job["metadata"]["name"]),
+                        {"metadata": {"finalizers": None}}, content_type="application/merge-patch+json",
+                        ok_statuses=(404, 409),
+                    )
+            if (await kube.request("GET", path_of("namespaces", None, namespace), ok_statuses=(404,))) == {}:
+                left.remove(namespace)
+        if left:
+            await asyncio.sleep(2)
+    return left
+
+
+def parse_time(value: str) -> float:
+    """An RFC 3339 time (audit: microseconds; objects: seconds) as a Unix timestamp."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class Request:
+    """One API request as the audit log recorded it."""
+
+    verb: str
+    resource: str
+    namespace: str
+    name: str
+    received: float
+    code: int
+
+    @property
+    def write(self) -> bool:
+        return self.verb in WRITE_VERBS
+
+    @property
+    def kind(self) -> str:
+        return f"{self.verb} {self.resource}"
+
+
+class AuditLog:
+    """The API server's audit log (JSON lines, Metadata level): requests of the operator's user.
+
+    Other people's operators run under the same user on this cluster, so only requests in the
+    benchmark's own namespaces are counted; cluster-scoped ones (namespaces, CRDs) are left out.
+    Reading is incremental from a mark; a rotation since is followed into the rotated file.
+    """
+
+    def __init__(self, path: Path, namespaces: set[str], since: int | None = None, user: str = OPERATOR_USER):
+        self.path = path
+        self.namespaces = namespaces
+        self.offset = self.size() if since is None else since
+        self._needle = f'"username":"{user}"'.encode()
+        self._found: dict[str, Request] = {}
+
+    def size(self) -> int:
+        """The current end of the log."""
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def read(self) -> list[Request]:
+        """All the operator's requests in the namespaces since the mark, each once (a watch is logged twice)."""
+        size = self.size()
+        sources: list[tuple[Path, int]] = []
+        if size < self.offset:
+            rotated = sorted(self.path.parent.glob(self.path.stem + "-*" + self.path.suffix))
+            if rotated:
+                sources.append((rotated[-1], self.offset))
+            self.offset = 0
+        sources.append((self.path, self.offset))
+        for path, offset in sources:
+            with path.open("rb") as log:
+                log.seek(offset)
+                for line in log:
+                    if not line.endswith(b"\n"):
+                        break  # being written; read it next time
+                    if path == self.path:
+                        self.offset += len(line)
+                    if self._needle in line:
+                        self._add(json.loads(line))
+        return sorted(self._found.values(), key=lambda r: r.received)
+
+    def _add(self, event: dict[str, Any]) -> None:
+        ref = event.get("objectRef") or {}
+        if ref.get("namespace") not in self.namespaces or event["auditID"] in self._found:
+            return
+        resource = ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")
+        self._found[event["auditID"]] = Request(
+            verb=event["verb"], resource=resource, namespace=ref.get("namespace", ""),
+            name=ref.get("name", ""), received=parse_time(event["requestReceivedTimestamp"]),
+            code=int((event.get("responseStatus") or {}).get("code") or 0),
+        )
+
+
+def request_counts(requests: list[Request], per: int = 1) -> dict[str, Any]:
+    """Reads, writes and a breakdown by verb and resource; `per` divides (requests per ScheduledJob)."""
+    reads = [r for r in requests if r.verb in READ_VERBS]
+    writes = [r for r in requests if r.write]
+    breakdown = Counter(r.kind + ("" if r.code < 400 else f" ({r.code})") for r in requests)
+    return {
+        "reads": len(reads),
+        "writes": len(writes),
+        "reads_per_object": round(len(reads) / per, 2),
+        "writes_per_object": round(len(writes) / per, 2),
+        "by_kind": dict(sorted(breakdown.items(), key=lambda kv: -kv[1])),
+    }
+
+
+async def quiet_after(audit: AuditLog, quiet: float = 5.0, timeout: float = 120.0) -> list[Request]:
+    """Wait until the operator has made no new request in the namespaces for `quiet` seconds (watches aside);
+    returns all its requests since the mark."""
+    deadline = time.monotonic() + timeout
+    while True:
+        requests = await asyncio.to_thread(audit.read)
+        last = max((r.received for r in requests if r.verb != "watch"), default=0.0)
+        if time.time() - last >= quiet or time.monotonic() > deadline:
+            return requests
+        await asyncio.sleep(1)

@@ -1,0 +1,73 @@
+"""What every part gets: the cluster, an admin client, where logs go; a scope with namespaces and an operator."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.cluster import AuditLog, Env, create_namespace, delete_namespaces
+from bench.kube import Kube
+from bench.operator import Operator
+
+
+def loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages (/proc/loadavg)."""
+    return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+@dataclass
+class Context:
+    """Shared by all parts of one benchmark run."""
+
+    env: Env
+    kube: Kube
+    log_dir: Path
+    profile_dir: Path | None
+    smoke: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def audit(self, namespaces: list[str]) -> AuditLog:
+        """An audit log reader from now on, for the operator's requests in `namespaces`."""
+        return AuditLog(self.env.audit_log, set(namespaces))
+
+
+@dataclass
+class Scope:
+    """The namespaces of one part and the operator watching the first `watched` of them."""
+
+    namespaces: list[str]
+    operator: Operator
+    load_before: list[float]
+
+
+@contextlib.asynccontextmanager
+async def scope(
+    ctx: Context, label: str, namespaces: int = 1, watched: int = 1, start: bool = True
+) -> AsyncIterator[Scope]:
+    """Fresh namespaces, an operator for the first `watched` (started unless not `start`); all removed after."""
+    names: list[str] = []
+    operator: Operator | None = None
+    try:
+        for index in range(namespaces):
+            names.append(await create_namespace(ctx.kube, ctx.env, label, rbac=index < watched))
+        operator = Operator(ctx.env, names[:watched], ctx.log_dir, label, ctx.profile_dir)
+        if start:
+            operator.start()
+            await operator.wait_alive()
+        yield Scope(names, operator, loadavg())
+    finally:
+        if operator is not None:
+            operator.stop()
+        left = await delete_namespaces(ctx.kube, names)
+        if left:
+            ctx.warnings.append(f"{label}: namespaces still terminating after cleanup: {', '.join(left)}")
+
+
+def part_result(scope_: Scope, began: float, **figures: Any) -> dict[str, Any]:
+    """A part's JSON with its duration and the load average before and after."""
+    return {**figures, "seconds": round(time.monotonic() - began, 1),
+            "loadavg_before": scope_.load_before, "loadavg_after": loadavg()}
