@@ -126,8 +126,9 @@ clean_node() {
     find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
   done
   sleep 0.5
-  findmnt -rn -o TARGET | grep -E "^($STATE_DIR|/run/containerd/io.containerd.*$CONTAINERD_DIR)" |
-    sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  local mounts
+  mounts=$(findmnt -rn -o TARGET | grep -E "^($STATE_DIR|/run/containerd/io.containerd.*$CONTAINERD_DIR)" || true)
+  for m in $(sort -r <<<"$mounts"); do umount -l "$m" 2>/dev/null || true; done
   for ns in /var/run/netns/cni-*; do
     [[ -e $ns ]] || continue
     umount "$ns" 2>/dev/null || true

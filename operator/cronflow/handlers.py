@@ -45,6 +45,9 @@ def tune_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 30
     settings.execution.max_workers = 8
+    # Per-object workers end soon after their last event: thousands of idle ones cost memory.
+    settings.queueing.worker_limit = 64
+    settings.queueing.idle_timeout = 0.5
 
 
 @kopf.index("batch", "v1", "cronjobs", labels=MANAGED, id="cronjob_hashes")
@@ -122,7 +125,8 @@ def job_event(type: str, body: kopf.Body, **kwargs: Any) -> None:
 @kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED)
 def cronjob_event(type: str, body: kopf.Body, **_: Any) -> None:
     """A CronJob changed (a run started or ended): last and next schedule times in the status."""
-    if type != "DELETED":
+    # A CronJob that never ran has nothing to add: the reconcile that made it wrote the status.
+    if type != "DELETED" and body.status.get("lastScheduleTime"):
         sync_cronjob_status(dict(body), datetime.now(UTC))
 
 

@@ -55,14 +55,16 @@ def apply(manifest: dict[str, Any]) -> None:
         "CronJob": batch_api().patch_namespaced_cron_job,
         "Deployment": apps_api().patch_namespaced_deployment,
     }[manifest["kind"]]
-    patch(
+    response: Any = patch(
         name=meta["name"],
         namespace=meta["namespace"],
         body=manifest,
         field_manager=FIELD_MANAGER,
         force=True,
         _content_type="application/apply-patch+yaml",
+        _preload_content=False,  # the answer is not needed: skip building client models from it
     )
+    response.release_conn()
 
 
 def create_job(manifest: dict[str, Any]) -> bool:

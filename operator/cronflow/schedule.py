@@ -5,6 +5,7 @@ the run times computed here follow that controller's cron library (robfig/cron v
 granularity), with croniter doing the calendar arithmetic.
 """
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,7 +103,13 @@ def next_run_times(schedule: str, tz: str, after: datetime, n: int) -> list[date
 
 def next_run_time(schedule: str, tz: str, after: datetime) -> datetime | None:
     """The first run time strictly after `after` (aware UTC), or None if the schedule never fires."""
-    times = next_run_times(schedule, tz, after, 1)
+    # Run times fall on whole minutes, so every `after` within one minute has the same answer.
+    return _next_run_time(schedule, tz, after.astimezone(UTC).replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _next_run_time(schedule: str, tz: str, minute: datetime) -> datetime | None:
+    times = next_run_times(schedule, tz, minute, 1)
     return times[0] if times else None
 
 

@@ -2,7 +2,8 @@
 
 Contract with the job image: container `run`, args `["run"]` (its ENTRYPOINT is
 `python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secrets) and
-`CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), for a file run `CRONFLOW_INPUT_FILE`; the result document goes to the termination log.
+`CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), for a file run `CRONFLOW_INPUT_FILE`; the result
+document goes to the termination log.
 The output is deterministic (same input, same manifest), so it can be hashed to detect drift.
 """
 
