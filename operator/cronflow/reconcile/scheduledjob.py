@@ -79,9 +79,8 @@ def reconcile(
     cronjob["metadata"].setdefault("annotations", {})[SPEC_HASH_ANNOTATION] = digest
     if observed_hash != digest:
         kube.apply(cronjob)
-        outcome.events.append(
-            ("Normal", "Applied", f"CronJob {cronjob['metadata']['name']} {'updated' if observed_hash else 'created'}")
-        )
+        if observed_hash:  # a creation shows in the status already; an Event would be one more write each
+            outcome.events.append(("Normal", "Applied", f"CronJob {cronjob['metadata']['name']} updated"))
     outcome.events.extend(_sync_watcher(owner, spec, job_image, observed_watcher_hash))
 
     last_trigger = status.get("lastTrigger")
