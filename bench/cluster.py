@@ -14,12 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.kube import ApiError, Kube, path_of
+from tests.support.rbac import OPERATOR_USER, operator_rbac
 
 REPO = Path(__file__).resolve().parents[1]
-OPERATOR_USER = "cronflow-operator"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 READ_VERBS = {"get", "list", "watch"}
 BENCH_LABEL = "cronflow.dev/bench"
@@ -96,22 +94,7 @@ async def create_namespace(kube: Kube, env: Env, prefix: str, rbac: bool = True)
 
 def grant_rbac(env: Env, namespace: str) -> None:
     """A Role in the namespace with the chart's rules, and the chart's small ClusterRole (shared, idempotent)."""
-    files = REPO / "charts/cronflow/files"
-    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
-    items: list[dict[str, Any]] = []
-    for kind, rules_file, meta in (
-        ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": namespace}),
-        ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
-    ):
-        rules = yaml.safe_load((files / rules_file).read_text())
-        binding = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
-        items += [
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding, "metadata": meta,
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": meta["name"]},
-             "subjects": subjects},
-        ]
-    kubectl(env, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    kubectl(env, "apply", "-f", "-", stdin=json.dumps(operator_rbac(namespace)))
 
 
 async def delete_namespaces(kube: Kube, namespaces: list[str], timeout: float = 90) -> list[str]:

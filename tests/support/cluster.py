@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-import yaml
+
+from tests.support.rbac import OPERATOR_USER, operator_rbac
 
 REPO = Path(__file__).resolve().parents[2]
 HACK_CLUSTER = REPO / "hack" / "cluster"
-OPERATOR_USER = "cronflow-operator"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 T = TypeVar("T")
 
@@ -129,22 +129,7 @@ class OperatorProcess:
 
     def grant_rbac(self) -> None:
         """The chart's rules for namespace scope: a Role in the namespace, the small ClusterRole."""
-        files = REPO / "charts/cronflow/files"
-        subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
-        items = []
-        for kind, rules_file, meta in (
-            ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": self.namespace}),
-            ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
-        ):
-            rules = yaml.safe_load((files / rules_file).read_text())
-            binding_kind = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
-            items += [
-                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules},
-                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind, "metadata": meta,
-                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": meta["name"]},
-                 "subjects": subjects},
-            ]
-        self.cluster.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+        self.cluster.kubectl("apply", "-f", "-", input=json.dumps(operator_rbac(self.namespace)))
 
     def start(self) -> None:
         """Start and wait until kopf reports itself alive."""

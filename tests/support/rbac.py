@@ -1,0 +1,29 @@
+"""The operator's RBAC for one namespace as a kubectl-appliable List, from the chart's rule files."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATOR_USER = "cronflow-operator"
+
+
+def operator_rbac(namespace: str) -> dict[str, Any]:
+    """A Role with the chart's rules in `namespace` and the chart's small ClusterRole, bound to the user."""
+    files = REPO / "charts/cronflow/files"
+    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
+    items: list[dict[str, Any]] = []
+    for kind, rules_file, meta in (
+        ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": namespace}),
+        ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
+    ):
+        rules = yaml.safe_load((files / rules_file).read_text())
+        binding_kind = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
+        items += [
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind, "metadata": meta,
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": meta["name"]},
+             "subjects": subjects},
+        ]
+    return {"apiVersion": "v1", "kind": "List", "items": items}
