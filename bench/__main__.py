@@ -88,8 +88,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 failed = True
                 traceback.print_exc()
                 figures = {"error": f"{type(error).__name__}: {error}"}
-            print(f"bench: {name} done in {time.monotonic() - began:.0f} s: {json.dumps(figures)}",
-                  file=sys.stderr, flush=True)
+            brief = json.dumps(_without_samples(figures))
+            print(f"bench: {name} done in {time.monotonic() - began:.0f} s: {brief}", file=sys.stderr, flush=True)
             return figures
 
         if "apply" in parts:
@@ -122,6 +122,13 @@ async def main_async(args: argparse.Namespace) -> int:
     print(report["table"])
     print(f"\nbench: results in {out}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _without_samples(value: Any) -> Any:
+    """The figures without the per-sample lists (for the progress lines)."""
+    if isinstance(value, dict):
+        return {k: _without_samples(v) for k, v in value.items() if k != "samples"}
+    return value
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -72,6 +72,14 @@ def install_crd(env: Env) -> None:
     """The ScheduledJob CRD from crds/, as users install it, and wait until it is served."""
     kubectl(env, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
     kubectl(env, "wait", "--for", "condition=Established", "--timeout", "60s", "crd/scheduledjobs.cronflow.dev")
+    # Established comes before the storage is ready: until then requests get 429 "(re)initializing".
+    deadline = time.monotonic() + 60
+    while subprocess.run(
+        ["kubectl", "--kubeconfig", str(env.kubeconfig), "get", "scheduledjobs", "-A"], capture_output=True
+    ).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ScheduledJob API is not served 60 s after the CRD was established")
+        time.sleep(0.5)
 
 
 async def ensure_job_image(kube: Kube, image: str = "cronflow-job:dev") -> None:

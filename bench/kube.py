@@ -24,6 +24,9 @@ Obj = dict[str, Any]
 SJ_GROUP, SJ_VERSION, SJ_PLURAL = "cronflow.dev", "v1alpha1", "scheduledjobs"
 
 
+TOO_MANY_REQUESTS_RETRIES = 30
+
+
 class ApiError(Exception):
     """A non-2xx answer of the API server."""
 
@@ -88,15 +91,21 @@ class Kube:
         data = None if body is None else json.dumps(body)
         headers = {"Content-Type": content_type} if body is not None else {}
         timeout = aiohttp.ClientTimeout(total=60)
-        async with self.session.request(
-            method, self.host + path, data=data, headers=headers, params=params, timeout=timeout
-        ) as response:
-            text = await response.text()
-            if response.status >= 400:
-                if response.status in ok_statuses:
-                    return {}
-                raise ApiError(response.status, method, path, text)
-            return json.loads(text) if text else {}
+        for attempt in range(TOO_MANY_REQUESTS_RETRIES + 1):
+            async with self.session.request(
+                method, self.host + path, data=data, headers=headers, params=params, timeout=timeout
+            ) as response:
+                text = await response.text()
+                if response.status == 429 and attempt < TOO_MANY_REQUESTS_RETRIES:
+                    # e.g. "storage is (re)initializing" right after the CRD was installed
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    continue
+                if response.status >= 400:
+                    if response.status in ok_statuses:
+                        return {}
+                    raise ApiError(response.status, method, path, text)
+                return json.loads(text) if text else {}
+        raise AssertionError("unreachable")
 
     async def get(self, path: str, **params: str) -> Obj:
         """GET, parsed."""

@@ -60,7 +60,7 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 
 def summary(values: Sequence[float], unit_scale: float = 1000.0) -> dict[str, Any]:
-    """n, p50, p90, p99, max and mean of seconds, in milliseconds by default."""
+    """n, p50, p90, p99, max and mean of seconds, in milliseconds by default, and the samples in order."""
     if not values:
         return {"n": 0}
     return {
@@ -70,4 +70,5 @@ def summary(values: Sequence[float], unit_scale: float = 1000.0) -> dict[str, An
         "p99": round(quantile(values, 0.99) * unit_scale, 1),
         "max": round(max(values) * unit_scale, 1),
         "mean": round(sum(values) / len(values) * unit_scale, 1),
+        "samples": [round(v * unit_scale, 1) for v in values],
     }
