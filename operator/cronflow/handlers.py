@@ -45,8 +45,9 @@ def tune_kopf(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 30
     settings.execution.max_workers = 8
-    # Per-object workers end soon after their last event: thousands of idle ones cost memory.
-    settings.queueing.worker_limit = 64
+    # Per-object workers end soon after their last event: thousands of idle ones cost memory. No
+    # worker limit: with one, a restart over more objects than the limit stalled (resume handlers
+    # hold their workers while they wait for the indexes to fill).
     settings.queueing.idle_timeout = 0.5
 
 
