@@ -37,6 +37,8 @@ async def versions(kube: Kube) -> dict[str, Any]:
         "kubernetes_client": importlib.metadata.version("kubernetes"),
         "commit": git("rev-parse", "--short", "HEAD"),
         "operator_dirty": bool(git("status", "--porcelain", "operator")),
+        # Set when the operator measured is not this checkout's (e.g. a patched copy under test).
+        "operator_pythonpath": os.environ.get("PYTHONPATH") or None,
     }
 
 
@@ -98,8 +100,11 @@ def table(results: dict[str, Any]) -> str:
         f"Measured {results['date']} ({results['mode']} run) on {env['cores']} cores ({env['cpu']}), "
         f"{env['memory_gb']} GB, Linux {env['kernel']}; Kubernetes {ver['kubernetes']} (local, hack/cluster), "
         f"Python {ver['python']}, kopf {ver['kopf']}, cronflow {ver['commit']}"
-        f"{' + uncommitted operator changes' if ver['operator_dirty'] else ''}; load average at start "
-        f"{' '.join(str(v) for v in results['loadavg_start'])} (others' tests were running).",
+        f"{' + uncommitted operator changes' if ver['operator_dirty'] else ''}"
+        f"{' (operator from PYTHONPATH=' + ver['operator_pythonpath'] + ')' if ver.get('operator_pythonpath') else ''}"
+        f"; load average (1/5/15 min) at "
+        f"start {' '.join(str(v) for v in results['loadavg_start'])}, at end "
+        f"{' '.join(str(v) for v in results.get('loadavg_end') or [])} (the machine is shared with other test runs).",
         "",
         "| Measurement | Result | Goal |",
         "| --- | --- | --- |",
