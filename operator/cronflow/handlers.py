@@ -9,7 +9,7 @@ import kopf
 
 from cronflow import metrics, names
 from cronflow.automatic import sync as automatic
-from cronflow.build.cronjob import Owner
+from cronflow.children.cronjob import Owner
 from cronflow.notify.deliver import notify
 from cronflow.reconcile import runs
 from cronflow.reconcile.scheduledjob import SPEC_HASH_ANNOTATION, reconcile, sync_cronjob_status

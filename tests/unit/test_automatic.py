@@ -8,7 +8,6 @@ import pytest
 
 from cronflow import kube, names
 from cronflow.api.models import ScheduledJobSpec, parse_spec
-from cronflow.automatic.build import build_watcher, watcher_token
 from cronflow.automatic.client import Claim, WatcherState
 from cronflow.automatic.sync import (
     WATCHER_UNAVAILABLE,
@@ -17,7 +16,8 @@ from cronflow.automatic.sync import (
     plan_claims,
     watcher_availability,
 )
-from cronflow.build.cronjob import Owner, build_file_job, build_trigger_job
+from cronflow.children.cronjob import Owner, build_file_job, build_trigger_job
+from cronflow.children.watcher import build_watcher, watcher_token
 from cronflow.reconcile.scheduledjob import SPEC_HASH_ANNOTATION, Outcome, reconcile, watcher_hash
 
 OWNER = Owner(name="inbox", namespace="team-a", uid="0b3c9f2e-1111-2222-3333-444455556666")

@@ -1,7 +1,7 @@
 """The operator and the job image are built and shipped apart; the names they share must agree."""
 
-from cronflow.automatic import build as watcher_build
-from cronflow.build import cronjob
+from cronflow.children import cronjob
+from cronflow.children import watcher as watcher_build
 from cronflow_job import config as job_config
 from cronflow_job import watch
 

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 import requests
 
-from cronflow.automatic.build import PORT
+from cronflow.children.watcher import PORT
 
 TIMEOUT_SECONDS = 5
 

@@ -21,9 +21,9 @@ from kubernetes.client.exceptions import ApiException
 
 from cronflow import kube, names
 from cronflow.api.models import InvalidSpec, parse_spec
-from cronflow.automatic.build import watcher_active, watcher_labels, watcher_token
 from cronflow.automatic.client import Claim, WatcherClient, WatcherState
-from cronflow.build.cronjob import Owner, build_file_job, child_labels
+from cronflow.children.cronjob import Owner, build_file_job, child_labels
+from cronflow.children.watcher import watcher_active, watcher_labels, watcher_token
 from cronflow.reconcile.runs import RECORDED_ANNOTATION
 from cronflow.results import job_finished
 from cronflow.status import READY_MESSAGE, READY_REASON, set_condition, status_patch

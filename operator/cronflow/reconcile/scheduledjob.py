@@ -19,9 +19,9 @@ from typing import Any
 
 from cronflow import kube, names
 from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
-from cronflow.automatic.build import build_watcher, has_watcher, watcher_active, watcher_token
 from cronflow.automatic.sync import WATCHER_UNAVAILABLE
-from cronflow.build.cronjob import Owner, build_cronjob, build_trigger_job
+from cronflow.children.cronjob import Owner, build_cronjob, build_trigger_job
+from cronflow.children.watcher import build_watcher, has_watcher, watcher_active, watcher_token
 from cronflow.schedule import format_time, next_run_time
 from cronflow.status import READY_MESSAGE, READY_REASON, set_condition, status_patch
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from cronflow import names
 from cronflow.api.models import ScheduledJobSpec, parse_spec
-from cronflow.build.cronjob import Owner, build_cronjob, build_job_template, build_trigger_job, flow_json
+from cronflow.children.cronjob import Owner, build_cronjob, build_job_template, build_trigger_job, flow_json
 
 OWNER = Owner(name="nightly-import", namespace="team-a", uid="0b3c9f2e-1111-2222-3333-444455556666")
 IMAGE = "cronflow-job:dev"

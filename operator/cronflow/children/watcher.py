@@ -12,7 +12,7 @@ from typing import Any
 
 from cronflow import names
 from cronflow.api.models import ScheduledJobSpec
-from cronflow.build.cronjob import Owner, child_labels, default_resources, hardened_pod_spec, owner_reference
+from cronflow.children.cronjob import Owner, child_labels, default_resources, hardened_pod_spec, owner_reference
 
 CONTAINER_NAME = "watch"
 SPOOL_MOUNT = "/spool"

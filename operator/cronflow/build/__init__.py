@@ -1,1 +1,0 @@
-"""Pure builders: ScheduledJob -> Kubernetes manifests (no I/O)."""

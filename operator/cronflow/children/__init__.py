@@ -1,0 +1,1 @@
+"""Pure builders: a ScheduledJob spec -> its children (CronJob, run Jobs, the watcher Deployment)."""
