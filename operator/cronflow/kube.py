@@ -1,4 +1,9 @@
-"""The operator's Kubernetes API access: one shared client, server-side apply, idempotent creates."""
+"""The operator's Kubernetes API access: one shared client, the `Writer` of reconcile, one error type.
+
+Every call goes through `call_kubeapi`, which turns the client's exceptions into `ApiError` (the
+server's status and message, or status 0 when no answer came), so the retry policy lives in one
+place: the controller's work queue retries transient errors, reconcile reports permanent ones.
+"""
 
 import base64
 import functools
@@ -8,12 +13,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from cronflow import names
+from cronflow.automatic.client import WatcherClient
+from cronflow.reconcile.writer import ApiError
 
 FIELD_MANAGER = "cronflow"
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -26,6 +35,30 @@ def api_client() -> client.ApiClient:
     configuration = client.Configuration.get_default_copy()
     configuration.connection_pool_maxsize = 16
     return client.ApiClient(configuration)
+
+
+def call_kubeapi(call: Callable[..., Any], *args: Any, not_found: Any = ApiError, **kwargs: Any) -> Any:
+    """Make one API call; errors become ApiError. `not_found` (unless ApiError) is returned on a 404."""
+    try:
+        return call(*args, **kwargs, _request_timeout=30)
+    except ApiException as error:
+        if error.status == 404 and not_found is not ApiError:
+            return not_found
+        raise ApiError(int(error.status or 0), str(error.reason or ""), _server_message(error)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise ApiError(0, type(error).__name__, str(error)) from None
+
+
+def _server_message(error: ApiException) -> str:
+    """The `message` of the API server's Status answer (what kubectl prints), else the reason."""
+    try:
+        return str(json.loads(error.body or "")["message"])
+    except (ValueError, KeyError, TypeError):
+        return str(error.reason or "")
+
+
+def _json(response: Any) -> Any:
+    return json.loads(response.data)
 
 
 def batch_api() -> client.BatchV1Api:
@@ -48,142 +81,101 @@ def apps_api() -> client.AppsV1Api:
     return client.AppsV1Api(api_client())
 
 
-def apply(manifest: dict[str, Any]) -> None:
-    """Server-side apply of a CronJob or Deployment owned by cronflow: fields it no longer sets are removed."""
-    meta = manifest["metadata"]
-    patch = {
-        "CronJob": batch_api().patch_namespaced_cron_job,
-        "Deployment": apps_api().patch_namespaced_deployment,
-    }[manifest["kind"]]
-    response: Any = patch(
-        name=meta["name"],
-        namespace=meta["namespace"],
-        body=manifest,
-        field_manager=FIELD_MANAGER,
-        force=True,
-        _content_type="application/apply-patch+yaml",
-        _preload_content=False,  # the answer is not needed: skip building client models from it
-    )
-    response.release_conn()
+class KubeWriter:
+    """The production `Writer` (cronflow.reconcile.writer): the real API server."""
 
-
-def create_job(manifest: dict[str, Any]) -> bool:
-    """Create a Job; False when one of that name exists already (the create is idempotent)."""
-    try:
-        batch_api().create_namespaced_job(namespace=manifest["metadata"]["namespace"], body=cast(Any, manifest))
-    except ApiException as error:
-        if error.status == 409:
-            return False
-        raise
-    return True
-
-
-def get_scheduledjob(namespace: str, name: str) -> dict[str, Any] | None:
-    """A ScheduledJob as stored, or None when it does not exist."""
-    try:
-        obj: dict[str, Any] = cast(Any, custom_api()).get_namespaced_custom_object(
-            names.GROUP, names.VERSION, namespace, names.PLURAL, name
+    def apply(self, manifest: Mapping[str, Any]) -> None:
+        """Server-side apply (force): fields cronflow no longer sets are removed, hand edits taken back."""
+        meta = manifest["metadata"]
+        patch = {
+            "CronJob": batch_api().patch_namespaced_cron_job,
+            "Deployment": apps_api().patch_namespaced_deployment,
+        }[manifest["kind"]]
+        response = call_kubeapi(
+            patch, name=meta["name"], namespace=meta["namespace"], body=dict(manifest),
+            field_manager=FIELD_MANAGER, force=True, _content_type="application/apply-patch+yaml",
+            _preload_content=False,  # the answer is not needed: skip building client models from it
         )
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    return obj
+        response.release_conn()
 
-
-def patch_scheduledjob_status(sj: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge-patch status fields, guarded by the resourceVersion they were computed from (409 if stale)."""
-    meta = sj["metadata"]
-    body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": dict(changes)}
-    updated: dict[str, Any] = cast(Any, custom_api()).patch_namespaced_custom_object_status(
-        names.GROUP, names.VERSION, meta["namespace"], names.PLURAL, meta["name"], body,
-        _content_type="application/merge-patch+json",
-    )
-    return updated
-
-
-def patch_job_metadata(
-    job: Mapping[str, Any],
-    finalizers: list[str] | None = None,
-    annotations: Mapping[str, str] | None = None,
-) -> None:
-    """Set a Job's finalizers and/or add annotations, guarded by its resourceVersion (409 if stale)."""
-    meta = job["metadata"]
-    patch_meta: dict[str, Any] = {"resourceVersion": meta["resourceVersion"]}
-    if finalizers is not None:
-        patch_meta["finalizers"] = finalizers
-    if annotations:
-        patch_meta["annotations"] = dict(annotations)
-    try:
-        batch_api().patch_namespaced_job(
-            meta["name"], meta["namespace"], {"metadata": patch_meta},
-            _content_type="application/merge-patch+json",
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return
-        raise
-
-
-def get_job(namespace: str, name: str) -> dict[str, Any] | None:
-    """A Job as stored (a plain dict), or None when it is gone."""
-    return _read_or_none(batch_api().read_namespaced_job, namespace, name)
-
-
-def get_deployment(namespace: str, name: str) -> dict[str, Any] | None:
-    """A Deployment as stored (a plain dict), or None when it does not exist."""
-    return _read_or_none(apps_api().read_namespaced_deployment, namespace, name)
-
-
-def delete_deployment(namespace: str, name: str) -> None:
-    """Delete a Deployment (and, in the background, its pods); gone already is fine."""
-    try:
-        apps_api().delete_namespaced_deployment(name, namespace, propagation_policy="Background")
-    except ApiException as error:
-        if error.status != 404:
+    def create_job(self, manifest: Mapping[str, Any]) -> bool:
+        """Create a Job; False when one of that name exists already (the create is idempotent)."""
+        try:
+            call_kubeapi(
+                batch_api().create_namespaced_job, namespace=manifest["metadata"]["namespace"],
+                body=dict(manifest), _preload_content=False,
+            )
+        except ApiError as error:
+            if error.status == 409 and error.reason == "Conflict" and "already exists" in error.message:
+                return False
             raise
+        return True
 
+    def delete_job(self, namespace: str, name: str) -> None:
+        """Delete a Job and, in the background, its pods; gone already is fine."""
+        call_kubeapi(batch_api().delete_namespaced_job, name, namespace, propagation_policy="Background",
+                     not_found=None, _preload_content=False)
 
-def list_jobs(namespace: str, label_selector: str) -> list[dict[str, Any]]:
-    """The Jobs matching a label selector, as plain dicts."""
-    response: Any = batch_api().list_namespaced_job(namespace, label_selector=label_selector, _preload_content=False)
-    jobs: list[dict[str, Any]] = json.loads(response.data)["items"]
-    return jobs
+    def delete_deployment(self, namespace: str, name: str) -> None:
+        """Delete a Deployment (and, in the background, its pods); gone already is fine."""
+        call_kubeapi(apps_api().delete_namespaced_deployment, name, namespace, propagation_policy="Background",
+                     not_found=None, _preload_content=False)
 
+    def patch_status(self, sj: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+        """Merge-patch status fields, guarded by the resourceVersion they were computed from (409 if stale)."""
+        meta = sj["metadata"]
+        body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": dict(changes)}
+        call_kubeapi(
+            custom_api().patch_namespaced_custom_object_status,
+            names.GROUP, names.VERSION, meta["namespace"], names.PLURAL, meta["name"], body,
+            _content_type="application/merge-patch+json", _preload_content=False,
+        )
 
-def list_pods(namespace: str, label_selector: str) -> list[dict[str, Any]]:
-    """The pods matching a label selector, as plain dicts."""
-    response: Any = core_api().list_namespaced_pod(namespace, label_selector=label_selector, _preload_content=False)
-    pods: list[dict[str, Any]] = json.loads(response.data)["items"]
-    return pods
+    def patch_job_metadata(
+        self, job: Mapping[str, Any], finalizers: list[str], annotations: Mapping[str, str] | None = None
+    ) -> None:
+        """Set a Job's finalizers and/or add annotations, guarded by its resourceVersion (409 if stale)."""
+        meta = job["metadata"]
+        patch_meta: dict[str, Any] = {"resourceVersion": meta["resourceVersion"], "finalizers": finalizers}
+        if annotations:
+            patch_meta["annotations"] = dict(annotations)
+        call_kubeapi(
+            batch_api().patch_namespaced_job, meta["name"], meta["namespace"], {"metadata": patch_meta},
+            _content_type="application/merge-patch+json", not_found=None, _preload_content=False,
+        )
 
+    def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
+        """The (newest) pod of a Job as a plain dict, or None when it has none."""
+        pods = self.list_pods(namespace, {"batch.kubernetes.io/job-name": job_name})
+        pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
+        return pods[-1] if pods else None
 
-def _read_or_none(read: Callable[..., Any], namespace: str, name: str) -> dict[str, Any] | None:
-    try:
-        response: Any = read(name, namespace, _preload_content=False)
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    obj: dict[str, Any] = json.loads(response.data)
-    return obj
+    def list_pods(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The pods matching the labels, as plain dicts."""
+        selector = ",".join(f"{key}={value}" for key, value in labels.items())
+        response = call_kubeapi(
+            core_api().list_namespaced_pod, namespace, label_selector=selector, _preload_content=False
+        )
+        pods: list[dict[str, Any]] = _json(response)["items"]
+        return pods
 
+    def watcher(self, pod_ip: str, token: str) -> WatcherClient:
+        """A client of a watcher pod's HTTP API."""
+        return WatcherClient(pod_ip, token)
 
-def job_pod(namespace: str, job_name: str) -> dict[str, Any] | None:
-    """The (newest) pod of a Job as a plain dict, or None when it has none."""
-    pods = list_pods(namespace, f"batch.kubernetes.io/job-name={job_name}")
-    pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
-    return pods[-1] if pods else None
+    def post_event(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+        """A core/v1 Event about obj."""
+        post_event(obj, type_, reason, message)
 
 
 def read_secret(namespace: str, name: str) -> dict[str, str]:
     """A Secret's data, decoded. Values are never logged or written anywhere by the operator."""
-    secret: Any = core_api().read_namespaced_secret(name, namespace)
+    secret: Any = call_kubeapi(core_api().read_namespaced_secret, name, namespace)
     return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
 
 
 def post_event(obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-    """A core/v1 Event about `obj` (for code outside kopf handlers, e.g. notification threads)."""
+    """A core/v1 Event about `obj` (best effort: a failure is logged, never raised)."""
     meta = obj["metadata"]
     now = datetime.now(UTC)
     event = {
@@ -195,27 +187,9 @@ def post_event(obj: Mapping[str, Any], type_: str, reason: str, message: str) ->
         "type": type_, "reason": reason, "message": message[:1024],
         "firstTimestamp": now.isoformat(), "lastTimestamp": now.isoformat(), "count": 1,
         "source": {"component": "cronflow"},
+        "reportingComponent": "cronflow",
     }
     try:
-        core_api().create_namespaced_event(meta["namespace"], cast(Any, event))
-    except ApiException as error:
-        logging.getLogger(__name__).warning("could not post event %s: %s", reason, error.reason)
-
-
-def update_scheduledjob_status(
-    namespace: str, name: str, changes: Callable[[Mapping[str, Any]], Mapping[str, Any]], attempts: int = 5
-) -> None:
-    """Read the ScheduledJob, patch the status fields `changes(sj)` returns (if any); on 409 read again."""
-    for attempt in range(attempts):
-        sj = get_scheduledjob(namespace, name)
-        if sj is None:
-            return
-        wanted = changes(sj)
-        if not wanted:
-            return
-        try:
-            patch_scheduledjob_status(sj, wanted)
-            return
-        except ApiException as error:
-            if error.status != 409 or attempt == attempts - 1:
-                raise
+        call_kubeapi(core_api().create_namespaced_event, meta["namespace"], cast(Any, event), _preload_content=False)
+    except ApiError as error:
+        log.warning("could not post event %s: %s", reason, error.reason)

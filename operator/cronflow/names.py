@@ -24,6 +24,28 @@ TRIGGER_ANNOTATION = f"{GROUP}/trigger"
 TRIGGER_TOKEN_ANNOTATION = f"{GROUP}/trigger-token"
 INPUT_FILE_ANNOTATION = f"{GROUP}/input-file"
 RESULT_FINALIZER = f"{GROUP}/result"
+RECORDED_ANNOTATION = f"{GROUP}/recorded"
+"""On a Job whose result is in its ScheduledJob's status (with the finalizer removed in the same write)."""
+KOPF_FINALIZER = f"{GROUP}/kopf-finalizer"
+"""kopf's own finalizer (earlier versions ran a daemon per automatic ScheduledJob); kopf removes it."""
+
+# Conditions and their reasons.
+READY = "Ready"
+RECONCILED = "Reconciled"
+INVALID_SPEC = "InvalidSpec"
+APPLY_FAILED = "ApplyFailed"
+WATCHER_UNAVAILABLE = "WatcherUnavailable"
+WATCHER_UNREACHABLE = "WatcherUnreachable"
+
+# Event reasons (besides the condition reasons above, posted when Ready turns False with them).
+APPLIED = "Applied"
+DELETED = "Deleted"
+TRIGGERED = "Triggered"
+TRIGGER_FAILED = "TriggerFailed"
+FILE_CLAIMED = "FileClaimed"
+RUN_SUCCEEDED = "RunSucceeded"
+RUN_FAILED = "RunFailed"
+STATUS_WRITE_FAILED = "StatusWriteFailed"
 
 MAX_SCHEDULEDJOB_NAME = 63
 """ScheduledJob names are used as label values, so the CRD caps them at 63 characters."""
@@ -58,7 +80,8 @@ def watcher_name(sj_name: str) -> str:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:_HASH_LENGTH]
+    # surrogateescape: a name that is not valid UTF-8 (read from a volume) still hashes, never raises.
+    return hashlib.sha256("\0".join(parts).encode(errors="surrogateescape")).hexdigest()[:_HASH_LENGTH]
 
 
 def _dns_label(name: str) -> str:

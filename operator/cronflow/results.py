@@ -93,3 +93,14 @@ def add_result(results: Sequence[Mapping[str, Any]], entry: Mapping[str, Any], l
 def is_recorded(results: Sequence[Mapping[str, Any]], job_name: str) -> bool:
     """Whether a Job's result is already in status.results."""
     return any(r.get("job") == job_name for r in results)
+
+
+def deleted_result(job: Mapping[str, Any]) -> dict[str, Any]:
+    """The status.results entry of a Job deleted while it ran (concurrencyPolicy Replace, kubectl delete)."""
+    entry = build_result(job, None)
+    entry["status"] = "ERROR"
+    entry["message"] = "the Job was deleted before it finished"
+    deleted_at = job.get("metadata", {}).get("deletionTimestamp")
+    if deleted_at:
+        entry["finishedAt"] = deleted_at
+    return entry

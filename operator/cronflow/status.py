@@ -6,7 +6,6 @@ from typing import Any
 
 from cronflow.schedule import format_time
 
-READY_REASON = "Reconciled"
 READY_MESSAGE = "CronJob is up to date"
 
 
@@ -17,6 +16,7 @@ def set_condition(
     reason: str,
     message: str,
     now: datetime,
+    generation: int,
 ) -> list[dict[str, Any]]:
     """Return `conditions` with the condition of `type_` set; its transition time moves only on a change."""
     previous = next((c for c in conditions if c.get("type") == type_), None)
@@ -29,6 +29,7 @@ def set_condition(
         "reason": reason,
         "message": message,
         "lastTransitionTime": transition,
+        "observedGeneration": generation,
     }
     return [dict(c) for c in conditions if c.get("type") != type_] + [updated]
 

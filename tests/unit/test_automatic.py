@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from cronflow import kube, names
+from cronflow import names
 from cronflow.api.models import ScheduledJobSpec, parse_spec
-from cronflow.automatic.client import Claim, WatcherState
-from cronflow.automatic.sync import (
-    WATCHER_UNAVAILABLE,
+from cronflow.automatic.plan import (
+    Claim,
+    WatcherState,
     active,
     automatic_status,
     plan_claims,
@@ -18,7 +18,8 @@ from cronflow.automatic.sync import (
 )
 from cronflow.children.cronjob import Owner, build_file_job, build_trigger_job
 from cronflow.children.watcher import build_watcher, watcher_token
-from cronflow.reconcile.scheduledjob import SPEC_HASH_ANNOTATION, Outcome, reconcile, watcher_hash
+from cronflow.reconcile.scheduledjob import Memory, reconcile
+from tests.support.fake_writer import FakeWriter
 
 OWNER = Owner(name="inbox", namespace="team-a", uid="0b3c9f2e-1111-2222-3333-444455556666")
 IMAGE = "cronflow-job:dev"
@@ -290,65 +291,63 @@ def test_the_newest_live_pod_counts() -> None:
     assert watcher_availability(DEPLOYMENT, [old, new], NOW).pod_ip is None
 
 
-# Reconcile: the watcher Deployment is applied only when its hash changes, with one token for life
+# Reconcile: the watcher Deployment is applied when it differs from what exists, with one token for life
 
-class FakeKube:
-    """Records the writes reconcile makes through cronflow.kube."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, existing: dict[str, Any] | None = None) -> None:
-        self.applied: list[dict[str, Any]] = []
-        self.deleted: list[str] = []
-        monkeypatch.setattr(kube, "apply", self.applied.append)
-        monkeypatch.setattr(kube, "get_deployment", lambda namespace, name: existing)
-        monkeypatch.setattr(kube, "delete_deployment", lambda namespace, name: self.deleted.append(name))
-
-    def watchers(self) -> list[dict[str, Any]]:
-        return [m for m in self.applied if m["kind"] == "Deployment"]
+def automatic_world(raw: dict[str, Any]) -> FakeWriter:
+    sj = {"apiVersion": "cronflow.dev/v1alpha1", "kind": "ScheduledJob", "spec": copy.deepcopy(raw), "status": {},
+          "metadata": {"name": OWNER.name, "namespace": OWNER.namespace, "uid": OWNER.uid, "generation": 1,
+                       "resourceVersion": "1"}}
+    return FakeWriter(sj=sj)
 
 
-def run_reconcile(raw: dict[str, Any], observed: str | None, status: dict[str, Any] | None = None) -> Outcome:
-    return reconcile(OWNER, 1, raw, status or {}, None, IMAGE, NOW, observed_watcher_hash=observed)
+def run_reconcile(world: FakeWriter) -> None:
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
 
 
-def test_reconcile_creates_the_watcher_with_a_fresh_token_and_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeKube(monkeypatch)
-    run_reconcile(RAW_SPEC, None)
-    [created] = fake.watchers()
+def test_reconcile_creates_the_watcher_with_a_fresh_token_and_keeps_it() -> None:
+    world = automatic_world(RAW_SPEC)
+    run_reconcile(world)
+    created = world.watcher_deployment
     token = watcher_token(created)
     assert token and len(token) >= 32
-    assert created["metadata"]["annotations"][SPEC_HASH_ANNOTATION] == watcher_hash(OWNER, spec(), IMAGE)
 
-    kept = FakeKube(monkeypatch, existing=created)
-    run_reconcile({**RAW_SPEC, "enabled": False}, watcher_hash(OWNER, spec(), IMAGE))
-    [scaled] = kept.watchers()
+    world.sj["spec"]["enabled"] = False
+    run_reconcile(world)
+    scaled = world.watcher_deployment
+    assert scaled is not None
     assert (watcher_token(scaled), scaled["spec"]["replicas"]) == (token, 0)
 
 
-def test_reconcile_leaves_an_unchanged_watcher_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeKube(monkeypatch)
-    outcome = run_reconcile(RAW_SPEC, watcher_hash(OWNER, spec(), IMAGE))
-    assert fake.watchers() == []
-    assert not any("Deployment" in event[2] for event in outcome.events)
+def test_reconcile_leaves_an_unchanged_watcher_alone() -> None:
+    world = automatic_world(RAW_SPEC)
+    run_reconcile(world)
+    world.writes.clear()
+    run_reconcile(world)
+    assert not any("Deployment" in write for write in world.writes)
+    assert not any("Deployment" in event[2] for event in world.events)
 
 
-def test_reconcile_deletes_the_watcher_when_automatic_mode_is_removed(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeKube(monkeypatch)
-    status = {"automatic": {"pending": 1}}
-    outcome = run_reconcile({**RAW_SPEC, "automatic": None}, "old-hash", status)
-    assert fake.deleted == ["inbox-watcher"]
-    assert outcome.status["automatic"] is None
-    nothing_there = FakeKube(monkeypatch)
-    events = run_reconcile({**RAW_SPEC, "automatic": None}, None).events
-    assert nothing_there.deleted == []
-    assert not any("Deployment" in event[2] for event in events)
+def test_reconcile_deletes_the_watcher_when_automatic_mode_is_removed() -> None:
+    world = automatic_world(RAW_SPEC)
+    run_reconcile(world)
+    world.sj["status"]["automatic"] = {"pending": 1}
+    world.sj["spec"]["automatic"] = None
+    run_reconcile(world)
+    assert "delete Deployment/inbox-watcher" in world.writes
+    assert "automatic" not in world.sj["status"]
+    world.writes.clear()
+    run_reconcile(world)
+    assert not any("Deployment" in write for write in world.writes)
 
 
-def test_reconcile_keeps_watcher_unavailable_for_the_sync_to_clear(monkeypatch: pytest.MonkeyPatch) -> None:
-    FakeKube(monkeypatch)
-    down = {"type": "Ready", "status": "False", "reason": WATCHER_UNAVAILABLE, "message": "no PVC",
-            "lastTransitionTime": "2026-11-22T11:00:00Z"}
-    outcome = run_reconcile(RAW_SPEC, watcher_hash(OWNER, spec(), IMAGE), {"conditions": [down]})
-    assert "conditions" not in outcome.status
-    paused_hash = watcher_hash(OWNER, spec(enabled=False), IMAGE)
-    paused = run_reconcile({**RAW_SPEC, "enabled": False}, paused_hash, {"conditions": [down]})
-    assert paused.status["conditions"][0]["reason"] == "Reconciled"
+def test_reconcile_keeps_watcher_unavailable_until_the_watcher_says_otherwise() -> None:
+    world = automatic_world(RAW_SPEC)
+    run_reconcile(world)
+    down = {"type": "Ready", "status": "False", "reason": names.WATCHER_UNAVAILABLE, "message": "no PVC",
+            "lastTransitionTime": "2026-11-22T11:00:00Z", "observedGeneration": 1}
+    world.sj["status"]["conditions"] = [down]
+    run_reconcile(world)  # the watcher pod is still starting: no verdict
+    assert world.sj["status"]["conditions"] == [down]
+    world.sj["spec"]["enabled"] = False
+    run_reconcile(world)
+    assert world.sj["status"]["conditions"][0]["reason"] == "Reconciled"

@@ -43,7 +43,7 @@ def env_of(job_spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in container_of(job_spec)["env"]}
 
 
-def test_cronjob_carries_schedule_zone_policy_and_small_history() -> None:
+def test_cronjob_carries_schedule_zone_policy_and_a_history_that_outlasts_an_outage() -> None:
     cronjob = build_cronjob(OWNER, spec(concurrencyPolicy="Replace", startingDeadlineSeconds=300), IMAGE)
     assert (cronjob["apiVersion"], cronjob["kind"]) == ("batch/v1", "CronJob")
     assert cronjob["metadata"]["name"] == "nightly-import"
@@ -51,7 +51,7 @@ def test_cronjob_carries_schedule_zone_policy_and_small_history() -> None:
     body = cronjob["spec"]
     assert (body["schedule"], body["timeZone"], body["suspend"]) == ("*/5 * * * *", "Europe/Amsterdam", False)
     assert (body["concurrencyPolicy"], body["startingDeadlineSeconds"]) == ("Replace", 300)
-    assert (body["successfulJobsHistoryLimit"], body["failedJobsHistoryLimit"]) == (3, 3)
+    assert (body["successfulJobsHistoryLimit"], body["failedJobsHistoryLimit"]) == (100, 100)
 
 
 def test_starting_deadline_is_left_out_when_not_set() -> None:

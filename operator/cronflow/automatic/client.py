@@ -1,36 +1,13 @@
 """The operator's client of a watcher's HTTP API (jobs_image/cronflow_job/watch.py), at its pod IP."""
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import requests
 
+from cronflow.automatic.plan import Claim, WatcherError, WatcherState
 from cronflow.children.watcher import PORT
 
 TIMEOUT_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A file in the watcher's processing/ directory; the claim id names its one Job."""
-
-    file: str
-    claim_id: str
-
-
-@dataclass(frozen=True)
-class WatcherState:
-    """What GET /state reports."""
-
-    processing: list[Claim]
-    pending: int
-    done: int
-    failed: int
-    last_file: str | None
-
-
-class WatcherError(Exception):
-    """The watcher did not answer as its API says (message without the token)."""
 
 
 class WatcherClient:

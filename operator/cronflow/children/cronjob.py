@@ -4,7 +4,7 @@ Contract with the job image: container `run`, args `["run"]` (its ENTRYPOINT is
 `python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secrets) and
 `CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), for a file run `CRONFLOW_INPUT_FILE`; the result
 document goes to the termination log.
-The output is deterministic (same input, same manifest), so it can be hashed to detect drift.
+The output is deterministic (same input, same manifest), so reconcile compares it with what exists.
 """
 
 import copy
@@ -23,8 +23,9 @@ INPUT_FILE_ENV = "CRONFLOW_INPUT_FILE"
 PROCESSING_DIR = ".cronflow/processing"
 """Where the watcher keeps a file during its run (jobs_image/cronflow_job/spool.py), relative to the input dir."""
 
-HISTORY_LIMIT = 3
-"""Finished Jobs a CronJob keeps; results live in the ScheduledJob status, not in old Jobs."""
+HISTORY_LIMIT = 100
+"""Finished Jobs the CronJob controller keeps: high, so that it never deletes a Job whose result is not
+recorded yet (the operator may be down); the operator deletes recorded ones beyond the newest three."""
 RUN_JOB_TTL_SECONDS = 3600
 """Finished trigger and file Jobs are deleted after this (their results are in status by then)."""
 DEADLINE_MARGIN_SECONDS = 300

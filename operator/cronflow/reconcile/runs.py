@@ -1,111 +1,88 @@
-"""Runs: keep the result finalizer on live Jobs, record each finished Job exactly once, track active runs.
+"""Pure: a ScheduledJob's Jobs -> what to record and which finalizers to add or remove.
 
-A Job is recorded when its result is in the ScheduledJob status; then it is annotated as recorded and
-its finalizer removed. Both checks (the annotation, the job name in status.results) make a second
-pass after a crash or restart a no-op. Status writes carry the resourceVersion they were computed
-from, so two Jobs finishing at once cannot overwrite each other's result (409 -> retry).
+Every run is recorded exactly once: a live Job carries the result finalizer, a finished (or deleted)
+Job's result goes into the status, and only after that write is the finalizer removed and the Job
+annotated as recorded. A Job whose name is in status.results already is never recorded twice, so a
+pass that failed halfway is simply run again. Jobs of another owner (an earlier ScheduledJob of the
+same name) are released without being recorded.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
+from cronflow import names
+from cronflow.results import build_result, deleted_result, is_recorded, job_finished
 
-from cronflow import kube, names
-from cronflow.results import add_result, build_result, is_recorded, job_finished
-from cronflow.status import status_patch
-
-RECORDED_ANNOTATION = f"{names.GROUP}/recorded"
-DEFAULT_HISTORY_LIMIT = 10
-CONFLICT_RETRIES = 5
+KEEP_SCHEDULED_JOBS = 3
+"""Recorded scheduled Jobs kept (for `kubectl logs`); older ones are deleted by the operator, since the
+CronJob's own history limits are set high so that no unrecorded Job is ever removed by it."""
 
 
 @dataclass
-class RunOutcome:
-    """What happened to one Job: the recorded result (if any) and Events for its ScheduledJob."""
+class RunsPlan:
+    """The outcome of looking at a ScheduledJob's Jobs."""
 
-    scheduledjob: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
-    events: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def active_runs(jobs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """status.active from a ScheduledJob's Jobs: those not finished, oldest first."""
-    runs = [
-        {"name": j["metadata"]["name"], "startTime": j.get("status", {}).get("startTime")}
-        for j in jobs
-        if not job_finished(j) and not j["metadata"].get("deletionTimestamp")
-    ]
-    return sorted((({k: v for k, v in r.items() if v}) for r in runs), key=lambda r: r.get("startTime", ""))
+    results: list[dict[str, Any]] = field(default_factory=list)
+    """New results, oldest first."""
+    hold: list[Mapping[str, Any]] = field(default_factory=list)
+    """Live Jobs that still need the result finalizer."""
+    release: list[Mapping[str, Any]] = field(default_factory=list)
+    """Jobs to mark recorded and free of the finalizer, after the status write."""
+    delete: list[str] = field(default_factory=list)
+    """Recorded scheduled Jobs beyond KEEP_SCHEDULED_JOBS."""
+    active: list[dict[str, Any]] = field(default_factory=list)
 
 
-def sync_job(job: Mapping[str, Any], sibling_jobs: list[Mapping[str, Any]]) -> RunOutcome:
-    """Sync one Job; on a write conflict (someone changed it or its ScheduledJob) read again and redo."""
-    for _ in range(CONFLICT_RETRIES):
-        try:
-            return _sync_once(job, sibling_jobs)
-        except ApiException as error:
-            if error.status != 409:
-                raise
-            fresh = kube.get_job(job["metadata"]["namespace"], job["metadata"]["name"])
-            if fresh is None:
-                return RunOutcome()
-            job = fresh
-    return _sync_once(job, sibling_jobs)
+def controller_uid(obj: Mapping[str, Any]) -> str | None:
+    """The uid of the object's controller (ownerReference with controller: true)."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return str(ref.get("uid"))
+    return None
 
 
-def _sync_once(job: Mapping[str, Any], sibling_jobs: list[Mapping[str, Any]]) -> RunOutcome:
-    """One pass over a Job: finalizer, result, active list. Writes only what changed."""
-    meta = job["metadata"]
-    namespace, job_name = meta["namespace"], meta["name"]
-    sj_name = (meta.get("labels") or {}).get(names.SCHEDULEDJOB_LABEL)
-    finalizers = list(meta.get("finalizers") or [])
-    recorded = (meta.get("annotations") or {}).get(RECORDED_ANNOTATION) == "true"
-    sj = kube.get_scheduledjob(namespace, sj_name) if sj_name else None
-    outcome = RunOutcome(scheduledjob=sj)
-    finished = job_finished(job)
-
-    if sj is None or sj["metadata"].get("deletionTimestamp"):
-        # Nobody to record for: never hold the Job back.
-        if names.RESULT_FINALIZER in finalizers:
-            kube.patch_job_metadata(job, finalizers=[f for f in finalizers if f != names.RESULT_FINALIZER])
-        return outcome
-
-    if not finished:
-        if names.RESULT_FINALIZER not in finalizers and not meta.get("deletionTimestamp") and not recorded:
-            kube.patch_job_metadata(job, finalizers=[*finalizers, names.RESULT_FINALIZER])
-    elif not recorded:
-        status = sj.get("status") or {}
-        if not is_recorded(status.get("results") or [], job_name):
-            outcome.result = build_result(job, kube.job_pod(namespace, job_name))
-            counter = "succeeded" if outcome.result["status"] == "OK" else "failed"
-            limit = (sj.get("spec") or {}).get("historyLimit") or DEFAULT_HISTORY_LIMIT
-            changes = {
-                "results": add_result(status.get("results") or [], outcome.result, limit),
-                counter: int(status.get(counter) or 0) + 1,
-                "active": active_runs([j for j in sibling_jobs if j["metadata"]["name"] != job_name]),
-            }
-            kube.patch_scheduledjob_status(sj, changes)
-            outcome.events.append(_run_event(outcome.result))
-            sj = None  # status changed; the active list below is already part of that write
-        kube.patch_job_metadata(
-            job,
-            finalizers=[f for f in finalizers if f != names.RESULT_FINALIZER],
-            annotations={RECORDED_ANNOTATION: "true"},
-        )
-
-    if sj is not None:
-        desired = {"active": active_runs(sibling_jobs)}
-        changes = status_patch(sj.get("status") or {}, desired)
-        if changes:
-            kube.patch_scheduledjob_status(sj, changes)
-    return outcome
+def plan_runs(
+    owners: set[str],
+    jobs: Sequence[Mapping[str, Any]],
+    recorded: Sequence[Mapping[str, Any]],
+    pod_of: Callable[[str], Mapping[str, Any] | None],
+) -> RunsPlan:
+    """Decide for each Job; `owners` are the uids of the ScheduledJob and its CronJob."""
+    plan = RunsPlan()
+    scheduled_done: list[Mapping[str, Any]] = []
+    for job in sorted(jobs, key=_start):
+        meta = job["metadata"]
+        finalizers = meta.get("finalizers") or []
+        held = names.RESULT_FINALIZER in finalizers
+        if controller_uid(job) not in owners:
+            if held:
+                plan.release.append(job)
+            continue
+        done = (meta.get("annotations") or {}).get(names.RECORDED_ANNOTATION) == "true"
+        finished = job_finished(job) is not None
+        deleting = bool(meta.get("deletionTimestamp"))
+        if not done and (finished or (deleting and held)):
+            if not is_recorded(recorded, meta["name"]):
+                plan.results.append(build_result(job, pod_of(meta["name"])) if finished else deleted_result(job))
+            plan.release.append(job)
+            done = True
+        elif done and held:
+            plan.release.append(job)
+        elif not done and not deleting and not held:
+            plan.hold.append(job)
+        if not finished and not deleting:
+            run = {"name": meta["name"], "startTime": (job.get("status") or {}).get("startTime")}
+            plan.active.append({k: v for k, v in run.items() if v})
+        if done and finished and not deleting and _trigger(job) == "Schedule":
+            scheduled_done.append(job)
+    plan.delete = [j["metadata"]["name"] for j in scheduled_done[:-KEEP_SCHEDULED_JOBS]]
+    return plan
 
 
-def _run_event(result: Mapping[str, Any]) -> tuple[str, str, str]:
-    http = (result.get("httpResult") or {}).get("status")
-    detail = f"HTTP {http}" if http else result.get("message", "")
-    if result["status"] == "OK":
-        return ("Normal", "RunSucceeded", f"Job {result['job']} ({result['trigger']}): {detail}")
-    return ("Warning", "RunFailed", f"Job {result['job']} ({result['trigger']}): {detail}")
+def _start(job: Mapping[str, Any]) -> str:
+    return str((job.get("status") or {}).get("startTime") or job["metadata"].get("creationTimestamp") or "")
+
+
+def _trigger(job: Mapping[str, Any]) -> str:
+    return str((job["metadata"].get("annotations") or {}).get(names.TRIGGER_ANNOTATION, "Schedule"))

@@ -1,130 +1,283 @@
-"""Reconcile one ScheduledJob: desired CronJob and watcher vs observed, trigger, the smallest status patch.
+"""Reconcile one ScheduledJob: what should exist against what does, the smallest writes, one status patch.
 
-Steps (the only writes are in steps 2 to 4; a pass over an unchanged object writes nothing):
-1. parse the spec (what slipped past the schema -> Ready=False with the reason);
-2. apply the CronJob when its spec hash differs from the observed one;
-3. automatic mode: apply the watcher Deployment the same way (scaled to 0 while paused), delete it
-   when spec.automatic no longer names a volume;
-4. create the one Job of a new trigger token (idempotent by name);
-5. compute the status and return only what differs.
+Level-triggered: each pass starts from the observed world (the watch caches), never from what the
+operator last wrote, so a child deleted or edited by hand is put back. Steps:
+1. parse the spec; what slipped past the schema -> Ready=False (InvalidSpec), children left alone;
+2. CronJob: apply it when the existing one lacks or differs in a field cronflow sets (suspend and the
+   owner's uid included); refused (400/422) -> Ready=False (ApplyFailed) and the pass goes on;
+3. watcher Deployment (automatic mode): the same; deleted when no longer wanted;
+4. a new trigger token: create its one Job (idempotent by name); refused -> a TriggerFailed Event;
+5. runs: live Jobs get the result finalizer, finished or deleted ones are recorded;
+6. automatic mode: the watcher's claims -> one Job each; recorded claims moved on;
+7. one status patch of what differs (guarded by resourceVersion), then the Events;
+8. recorded Jobs released (finalizer off, recorded annotation on), old scheduled Jobs deleted.
+Transient API errors (409, 429, 5xx, no answer) propagate: the controller retries the pass with backoff.
+A pass over an unchanged world writes nothing.
 """
 
-import hashlib
-import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cronflow import kube, names
+from cronflow import names
 from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
-from cronflow.automatic.sync import WATCHER_UNAVAILABLE
-from cronflow.children.cronjob import Owner, build_cronjob, build_trigger_job
-from cronflow.children.watcher import build_watcher, has_watcher, watcher_active, watcher_token
+from cronflow.automatic.plan import WatcherError, automatic_status, plan_claims, watcher_availability
+from cronflow.children.cronjob import Owner, build_cronjob, build_file_job, build_trigger_job
+from cronflow.children.watcher import build_watcher, has_watcher, watcher_active, watcher_labels, watcher_token
+from cronflow.reconcile.compare import drifted
+from cronflow.reconcile.runs import controller_uid, plan_runs
+from cronflow.reconcile.writer import ApiError, Writer
+from cronflow.results import add_result
 from cronflow.schedule import format_time, next_run_time
-from cronflow.status import READY_MESSAGE, READY_REASON, set_condition, status_patch
+from cronflow.status import READY_MESSAGE, set_condition, status_patch
 
-SPEC_HASH_ANNOTATION = "cronflow.dev/spec-hash"
+DEFAULT_HISTORY_LIMIT = 10
+UNREACHABLE_PASSES = 3
+"""Failed calls to a running watcher in a row before Ready turns False (WatcherUnreachable)."""
+_WATCHER_PROBLEMS = (names.WATCHER_UNAVAILABLE, names.WATCHER_UNREACHABLE)
+
+Event = tuple[str, str, str]
+Problem = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What exists: the ScheduledJob and its children, as the watch caches hold them."""
+
+    scheduledjob: Mapping[str, Any]
+    cronjob: Mapping[str, Any] | None = None
+    watcher: Mapping[str, Any] | None = None
+    jobs: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass
+class Memory:
+    """What a ScheduledJob's passes remember between them (lost on restart, which is fine)."""
+
+    watcher_failures: int = 0
 
 
 @dataclass
 class Outcome:
-    """What a reconcile pass wants written to the status, and the Events to post."""
+    """What one pass did: the results it recorded, and when to look again regardless of events."""
 
-    status: dict[str, Any] = field(default_factory=dict)
-    events: list[tuple[str, str, str]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    requeue_after: float | None = None
     invalid: bool = False
 
 
-def spec_hash(manifest: Mapping[str, Any]) -> str:
-    """A stable hash of a manifest's spec, kept as an annotation to detect drift without a diff."""
-    return hashlib.sha256(json.dumps(manifest["spec"], sort_keys=True).encode()).hexdigest()[:16]
-
-
-def watcher_hash(owner: Owner, spec: ScheduledJobSpec, job_image: str) -> str:
-    """The watcher Deployment's spec hash, without the API token (made once, then read back from it)."""
-    return spec_hash(build_watcher(owner, spec, job_image, token=""))
-
-
-def reconcile(
-    owner: Owner,
-    generation: int,
-    raw_spec: Mapping[str, Any],
-    status: Mapping[str, Any],
-    observed_hash: str | None,
-    job_image: str,
-    now: datetime,
-    observed_watcher_hash: str | None = None,
-) -> Outcome:
-    """One idempotent pass over a ScheduledJob; returns the status patch and Events."""
+def reconcile(observed: Observed, writer: Writer, job_image: str, now: datetime, memory: Memory) -> Outcome:
+    """One pass over a ScheduledJob (the steps of the module docstring)."""
+    sj = observed.scheduledjob
+    meta, status = sj["metadata"], sj.get("status") or {}
+    owner = Owner(name=meta["name"], namespace=meta["namespace"], uid=meta["uid"])
     outcome = Outcome()
-    conditions = list(status.get("conditions") or [])
-    try:
-        spec = parse_spec(raw_spec)
-    except InvalidSpec as error:
-        message = str(error)
-        desired = {
-            "observedGeneration": generation,
-            "conditions": set_condition(conditions, "Ready", "False", "InvalidSpec", message, now),
-        }
-        outcome.status = status_patch(status, desired)
-        outcome.invalid = True
-        if outcome.status:
-            outcome.events.append(("Warning", "InvalidSpec", message))
+    events: list[Event] = []
+    problems: list[Problem] = []
+    desired: dict[str, Any] = {"observedGeneration": meta.get("generation", 0),
+                               "cronJobName": names.cronjob_name(owner.name)}
+
+    if meta.get("deletionTimestamp"):  # going away: never hold its Jobs back
+        release_jobs(writer, observed.jobs)
         return outcome
 
-    cronjob = build_cronjob(owner, spec, job_image)
-    digest = spec_hash(cronjob)
-    cronjob["metadata"].setdefault("annotations", {})[SPEC_HASH_ANNOTATION] = digest
-    if observed_hash != digest:
-        kube.apply(cronjob)
-        if observed_hash:  # a creation shows in the status already; an Event would be one more write each
-            outcome.events.append(("Normal", "Applied", f"CronJob {cronjob['metadata']['name']} updated"))
-    outcome.events.extend(_sync_watcher(owner, spec, job_image, observed_watcher_hash))
+    # 1. The spec.
+    spec: ScheduledJobSpec | None
+    try:
+        spec = parse_spec(sj.get("spec") or {})
+    except InvalidSpec as error:
+        spec, outcome.invalid = None, True
+        problems.append((names.INVALID_SPEC, str(error)))
 
-    last_trigger = status.get("lastTrigger")
-    if spec.trigger and spec.trigger != last_trigger:
-        job = build_trigger_job(owner, spec, job_image, spec.trigger)
-        created = kube.create_job(job)
-        if created:
-            outcome.events.append(("Normal", "Triggered", f"Job {job['metadata']['name']} created"))
-        last_trigger = spec.trigger
+    triggered: str | None = None
+    if spec is not None:
+        # 2. and 3. The children.
+        problems += _sync_child(writer, build_cronjob(owner, spec, job_image), observed.cronjob, events)
+        problems += _sync_watcher(writer, owner, spec, job_image, observed.watcher, events)
+        # 4. A new trigger token.
+        desired["lastTrigger"], triggered = _trigger(writer, owner, spec, job_image, status, observed.jobs, events)
+        desired.update(schedule_status(spec, now))
 
-    watcher_down = any(c.get("type") == "Ready" and c.get("reason") == WATCHER_UNAVAILABLE for c in conditions)
-    if not (watcher_down and watcher_active(spec)):  # else the automatic sync says when it is back
-        conditions = set_condition(conditions, "Ready", "True", READY_REASON, READY_MESSAGE, now)
-    desired = {
-        **schedule_status(spec, now),
-        "observedGeneration": generation,
-        "cronJobName": names.cronjob_name(owner.name),
-        "lastTrigger": last_trigger,
-        "conditions": conditions,
-    }
-    if not has_watcher(spec):
+    # 5. Runs.
+    owners = {owner.uid}
+    if observed.cronjob is not None:
+        owners.add(str(observed.cronjob["metadata"].get("uid")))
+    recorded = list(status.get("results") or [])
+    plan = plan_runs(owners, observed.jobs, recorded, lambda job: writer.job_pod(owner.namespace, job))
+    if triggered:
+        plan.active.append({"name": triggered})  # in the same write as lastTrigger
+    for job in plan.hold:
+        writer.patch_job_metadata(job, [*(job["metadata"].get("finalizers") or []), names.RESULT_FINALIZER])
+
+    # 6. Automatic mode.
+    if spec is not None and watcher_active(spec):
+        assert spec.automatic is not None
+        outcome.requeue_after = float(spec.automatic.poll_seconds)
+        automatic, problem = _sync_claims(writer, owner, spec, job_image, observed, memory, now, events)
+        if automatic is not None:
+            desired["automatic"] = automatic
+        elif problem is None:  # no verdict yet (starting, a first failed call): keep a watcher problem
+            last = _ready(status) or {}
+            if last.get("reason") in _WATCHER_PROBLEMS:
+                problem = (str(last["reason"]), str(last.get("message", "")))
+        if problem is not None:
+            problems.append(problem)
+    elif spec is not None and not has_watcher(spec):
         desired["automatic"] = None  # the watcher's counts are gone with it
-    outcome.status = status_patch(status, desired)
+
+    # 7. The status, then the Events.
+    limit = int((sj.get("spec") or {}).get("historyLimit") or DEFAULT_HISTORY_LIMIT)
+    results = recorded[:limit]
+    counts = {"succeeded": int(status.get("succeeded") or 0), "failed": int(status.get("failed") or 0)}
+    for result in plan.results:
+        results = add_result(results, result, limit)
+        counts["succeeded" if result["status"] == "OK" else "failed"] += 1
+        events.append(_run_event(result))
+    starts = [status.get("lastRunTime"), *(r.get("startTime") for r in plan.results),
+              *(a.get("startTime") for a in plan.active)]
+    desired.update(results=results, active=plan.active, **counts)
+    if last_run := max((s for s in starts if s), default=None):
+        desired["lastRunTime"] = last_run
+    if last_schedule := ((observed.cronjob or {}).get("status") or {}).get("lastScheduleTime"):
+        desired["lastScheduleTime"] = last_schedule
+    reason, message = problems[0] if problems else (names.RECONCILED, READY_MESSAGE)
+    conditions = list(status.get("conditions") or [])
+    desired["conditions"] = set_condition(
+        conditions, names.READY, "False" if problems else "True", reason, message, now, desired["observedGeneration"]
+    )
+    previous = _ready(status)
+    if problems and (previous is None or (previous.get("reason"), previous.get("message")) != (reason, message)):
+        events.append(("Warning", reason, message))
+
+    changes = status_patch(status, desired)
+    if changes:
+        try:
+            writer.patch_status(sj, changes)
+        except ApiError as error:
+            if error.transient:
+                raise
+            writer.post_event(sj, "Warning", names.STATUS_WRITE_FAILED, f"the status could not be written: {error}")
+            return outcome  # nothing recorded, nothing released: a later pass tries again
+    for type_, event_reason, event_message in events:
+        writer.post_event(sj, type_, event_reason, event_message)
+    outcome.results = plan.results
+
+    # 8. Recorded Jobs released, old scheduled Jobs deleted.
+    for job in plan.release:
+        kept = [f for f in job["metadata"].get("finalizers") or [] if f != names.RESULT_FINALIZER]
+        mine = controller_uid(job) in owners
+        writer.patch_job_metadata(job, kept, {names.RECORDED_ANNOTATION: "true"} if mine else None)
+    for name in plan.delete:
+        writer.delete_job(owner.namespace, name)
     return outcome
 
 
-def _sync_watcher(
-    owner: Owner, spec: ScheduledJobSpec, job_image: str, observed_hash: str | None
-) -> list[tuple[str, str, str]]:
-    """Apply the watcher Deployment when its spec hash differs, or delete it when it is no longer wanted."""
-    name = names.watcher_name(owner.name)
-    if not has_watcher(spec):
-        if observed_hash is None:
-            return []
-        kube.delete_deployment(owner.namespace, name)
-        return [("Normal", "Deleted", f"Deployment {name} deleted (automatic mode has no volume)")]
-    digest = watcher_hash(owner, spec, job_image)
-    if observed_hash == digest:
+def release_jobs(writer: Writer, jobs: Sequence[Mapping[str, Any]]) -> None:
+    """Remove the result finalizer from Jobs that nobody will record (their ScheduledJob is gone)."""
+    for job in jobs:
+        finalizers = job["metadata"].get("finalizers") or []
+        if names.RESULT_FINALIZER in finalizers:
+            writer.patch_job_metadata(job, [f for f in finalizers if f != names.RESULT_FINALIZER])
+
+
+def _ready(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == names.READY), None)
+
+
+def _sync_child(
+    writer: Writer, manifest: dict[str, Any], existing: Mapping[str, Any] | None, events: list[Event]
+) -> list[Problem]:
+    """Apply `manifest` when `existing` drifted from it; a refusal is a problem, not an exception."""
+    if existing is not None and existing["metadata"].get("deletionTimestamp"):
+        return []  # going away (e.g. its old owner was deleted): put back once it is gone
+    if not drifted(manifest, existing):
         return []
-    token = watcher_token(kube.get_deployment(owner.namespace, name)) or secrets.token_urlsafe(32)
-    watcher = build_watcher(owner, spec, job_image, token)
-    watcher["metadata"]["annotations"] = {SPEC_HASH_ANNOTATION: digest}
-    kube.apply(watcher)
-    return [("Normal", "Applied", f"Deployment {name} {'updated' if observed_hash else 'created'}")]
+    kind, name = manifest["kind"], manifest["metadata"]["name"]
+    try:
+        writer.apply(manifest)
+    except ApiError as error:
+        if error.transient:
+            raise
+        return [(names.APPLY_FAILED, f"{kind} {name} was refused by the API server: {error.message}")]
+    if existing is not None:  # a creation shows in the status already; an Event would be one more write each
+        events.append(("Normal", names.APPLIED, f"{kind} {name} updated"))
+    return []
+
+
+def _sync_watcher(
+    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str,
+    existing: Mapping[str, Any] | None, events: list[Event],
+) -> list[Problem]:
+    """The watcher Deployment as wanted (its token kept), or deleted when spec.automatic has no volume."""
+    if not has_watcher(spec):
+        if existing is not None and not existing["metadata"].get("deletionTimestamp"):
+            name = existing["metadata"]["name"]
+            writer.delete_deployment(owner.namespace, name)
+            events.append(("Normal", names.DELETED, f"Deployment {name} deleted (automatic mode has no volume)"))
+        return []
+    token = watcher_token(existing) or secrets.token_urlsafe(32)
+    return _sync_child(writer, build_watcher(owner, spec, job_image, token), existing, events)
+
+
+def _trigger(
+    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str,
+    status: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]], events: list[Event],
+) -> tuple[str | None, str | None]:
+    """Create the one Job of a new trigger token: the token to acknowledge, and the Job's name if created."""
+    last: str | None = status.get("lastTrigger")
+    if not spec.trigger or spec.trigger == last:
+        return last, None
+    job = build_trigger_job(owner, spec, job_image, spec.trigger)
+    name = job["metadata"]["name"]
+    if any(j["metadata"]["name"] == name for j in jobs):
+        return spec.trigger, None
+    try:
+        if writer.create_job(job):
+            events.append(("Normal", names.TRIGGERED, f"Job {name} created"))
+            return spec.trigger, name
+    except ApiError as error:
+        if error.transient:
+            raise
+        events.append(("Warning", names.TRIGGER_FAILED, f"Job {name} was refused by the API server: {error.message}"))
+    return spec.trigger, None
+
+
+def _sync_claims(
+    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, observed: Observed,
+    memory: Memory, now: datetime, events: list[Event],
+) -> tuple[dict[str, Any] | None, Problem | None]:
+    """Automatic mode: status.automatic from the watcher (None: no answer), and a problem to report."""
+    pods = writer.list_pods(owner.namespace, watcher_labels(owner))
+    availability = watcher_availability(observed.watcher, pods, now)
+    if availability.problem is not None:
+        return None, (names.WATCHER_UNAVAILABLE, availability.problem)
+    token = watcher_token(observed.watcher)
+    if availability.pod_ip is None or token is None:
+        return None, None  # starting
+    watcher = writer.watcher(availability.pod_ip, token)
+    try:
+        state = watcher.state()
+        jobs = {j["metadata"]["name"]: j for j in observed.jobs}
+        plan = plan_claims(owner.name, state.processing, jobs, (observed.scheduledjob.get("status") or {}).get(
+            "results") or [])
+        for claim in plan.create:
+            job = build_file_job(owner, spec, job_image, claim.file, claim.claim_id)
+            if writer.create_job(job):
+                events.append(("Normal", names.FILE_CLAIMED,
+                               f"Job {job['metadata']['name']} created for file {claim.file}"))
+        for claim, result in plan.complete:
+            watcher.complete(claim, result)
+        if plan.complete:
+            state = watcher.state()
+    except WatcherError as error:
+        memory.watcher_failures += 1
+        if memory.watcher_failures < UNREACHABLE_PASSES:
+            return None, None
+        return None, (names.WATCHER_UNREACHABLE, f"the watcher does not answer: {error}")
+    memory.watcher_failures = 0
+    return automatic_status(state), None
 
 
 def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:
@@ -138,21 +291,9 @@ def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:
     }
 
 
-def sync_cronjob_status(cronjob: Mapping[str, Any], now: datetime) -> None:
-    """After a CronJob changed (a run started or ended): lastScheduleTime and the next run in the status."""
-    labels = cronjob["metadata"].get("labels") or {}
-
-    def changes(sj: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            spec = parse_spec(sj.get("spec") or {})
-        except InvalidSpec:
-            return {}
-        desired = {
-            **schedule_status(spec, now),
-            "lastScheduleTime": (cronjob.get("status") or {}).get("lastScheduleTime"),
-        }
-        return status_patch(sj.get("status") or {}, desired)
-
-    kube.update_scheduledjob_status(
-        cronjob["metadata"]["namespace"], labels.get(names.SCHEDULEDJOB_LABEL, ""), changes
-    )
+def _run_event(result: Mapping[str, Any]) -> Event:
+    http = (result.get("httpResult") or {}).get("status")
+    detail = f"HTTP {http}" if http else result.get("message", "")
+    if result["status"] == "OK":
+        return ("Normal", names.RUN_SUCCEEDED, f"Job {result['job']} ({result['trigger']}): {detail}")
+    return ("Warning", names.RUN_FAILED, f"Job {result['job']} ({result['trigger']}): {detail}")

@@ -1,38 +1,55 @@
-"""One idempotent pass of automatic mode: the watcher's claims -> one Job each -> the file moved on.
+"""Pure decisions of automatic mode: is the watcher pod usable, and what to do about each claim.
 
-Steps (each pass reads current state only, so a restart of the operator or the watcher resumes):
-1. load the ScheduledJob; stop unless its watcher is active (enabled, automatic.enabled);
-2. find the watcher pod; when it cannot run, set Ready=False (WatcherUnavailable) and post one Event;
-3. GET /state from the watcher; for each claim (a file in processing/):
-   - its result is in status.results, or its Job finished and was recorded -> POST /complete;
-   - its Job exists -> wait; else create it (named by the claim id: a second create is a 409);
-4. write status.automatic (and Ready back to True after WatcherUnavailable) only when it changed.
-A result counts as recorded by status.results or the Job's recorded annotation (reconcile/runs.py); a
-Job deleted (TTL: an hour after it finished) whose result was also pushed out of status.results before
-its file was completed would run again: only possible when the watcher was down for that long.
+A result counts as recorded by status.results or the Job's recorded annotation; a Job deleted (TTL: an
+hour after it finished) whose result was also pushed out of status.results before its file was
+completed would run again: only possible when the watcher was down for that long.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from kubernetes.client.exceptions import ApiException
-
-from cronflow import kube, names
-from cronflow.api.models import InvalidSpec, parse_spec
-from cronflow.automatic.client import Claim, WatcherClient, WatcherState
-from cronflow.children.cronjob import Owner, build_file_job, child_labels
-from cronflow.children.watcher import watcher_active, watcher_labels, watcher_token
-from cronflow.reconcile.runs import RECORDED_ANNOTATION
+from cronflow import names
 from cronflow.results import job_finished
-from cronflow.status import READY_MESSAGE, READY_REASON, set_condition, status_patch
 
-WATCHER_UNAVAILABLE = "WatcherUnavailable"
 NOT_READY_GRACE = timedelta(seconds=60)
 """A running watcher that fails its readiness probe for longer than this is reported."""
 _STARTING = frozenset({"ContainerCreating", "PodInitializing"})
 _SAME_WAIT = {"ErrImagePull": "ImagePullBackOff"}  # alternating reasons of one problem: report one
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A file in the watcher's processing/ directory; the claim id names its one Job."""
+
+    file: str
+    claim_id: str
+
+
+@dataclass(frozen=True)
+class WatcherState:
+    """What GET /state reports."""
+
+    processing: list[Claim]
+    pending: int
+    done: int
+    failed: int
+    last_file: str | None
+
+
+class WatcherError(Exception):
+    """The watcher did not answer as its API says (message without the token)."""
+
+
+class WatcherApi(Protocol):
+    """A watcher's HTTP API (automatic/client.py in production)."""
+
+    def state(self) -> WatcherState:
+        """The claims and file counts."""
+
+    def complete(self, claim: Claim, status: Literal["OK", "ERROR"]) -> None:
+        """Move a claimed file to done/ or failed/."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,7 @@ def plan_claims(
             plan.complete.append((claim, "OK" if recorded[job_name] == "OK" else "ERROR"))
         elif job is None:
             plan.create.append(claim)
-        elif (job["metadata"].get("annotations") or {}).get(RECORDED_ANNOTATION) == "true" and job_finished(job):
+        elif (job["metadata"].get("annotations") or {}).get(names.RECORDED_ANNOTATION) == "true" and job_finished(job):
             plan.complete.append((claim, "OK" if job_finished(job) == "Complete" else "ERROR"))
     return plan
 
@@ -140,66 +157,3 @@ def automatic_status(state: WatcherState) -> dict[str, Any]:
     if state.last_file is not None:
         document["lastFile"] = state.last_file
     return document
-
-
-def sync_automatic(namespace: str, name: str, job_image: str, now: datetime) -> None:
-    """One pass for one ScheduledJob (see the module docstring); writes only what changed."""
-    sj = kube.get_scheduledjob(namespace, name)
-    if sj is None or sj["metadata"].get("deletionTimestamp"):
-        return
-    try:
-        spec = parse_spec(sj.get("spec") or {})
-    except InvalidSpec:
-        return  # the reconcile reports it
-    if not watcher_active(spec):
-        return
-    owner = Owner(name=name, namespace=namespace, uid=sj["metadata"]["uid"])
-    status = sj.get("status") or {}
-    conditions = list(status.get("conditions") or [])
-    deployment = kube.get_deployment(namespace, names.watcher_name(name))
-    pods = kube.list_pods(namespace, _selector(watcher_labels(owner)))
-    availability = watcher_availability(deployment, pods, now)
-    token = watcher_token(deployment)
-    if availability.problem is not None:
-        unavailable = set_condition(conditions, "Ready", "False", WATCHER_UNAVAILABLE, availability.problem, now)
-        _write_status(sj, {"conditions": unavailable}, warning=availability.problem)
-        return
-    if availability.pod_ip is None or token is None:
-        return
-
-    watcher = WatcherClient(availability.pod_ip, token)
-    state = watcher.state()
-    jobs = {j["metadata"]["name"]: j for j in kube.list_jobs(namespace, _selector(child_labels(owner)))}
-    plan = plan_claims(name, state.processing, jobs, status.get("results") or [])
-    for claim in plan.create:
-        job = build_file_job(owner, spec, job_image, claim.file, claim.claim_id)
-        if kube.create_job(job):
-            message = f"Job {job['metadata']['name']} created for file {claim.file}"
-            kube.post_event(sj, "Normal", "FileClaimed", message)
-    for claim, result in plan.complete:
-        watcher.complete(claim, result)
-    if plan.complete:
-        state = watcher.state()
-
-    if any(c.get("type") == "Ready" and c.get("reason") == WATCHER_UNAVAILABLE for c in conditions):
-        conditions = set_condition(conditions, "Ready", "True", READY_REASON, READY_MESSAGE, now)
-    _write_status(sj, {"automatic": automatic_status(state), "conditions": conditions})
-
-
-def _write_status(sj: Mapping[str, Any], desired: Mapping[str, Any], warning: str | None = None) -> None:
-    """Patch what differs; post `warning` as an Event only with a write (so once per change)."""
-    changes = status_patch(sj.get("status") or {}, desired)
-    if not changes:
-        return
-    try:
-        kube.patch_scheduledjob_status(sj, changes)
-    except ApiException as error:
-        if error.status == 409:
-            return  # changed meanwhile: the next pass computes it again
-        raise
-    if warning is not None:
-        kube.post_event(sj, "Warning", WATCHER_UNAVAILABLE, warning)
-
-
-def _selector(labels: Mapping[str, str]) -> str:
-    return ",".join(f"{key}={value}" for key, value in labels.items())
