@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from cronflow.api.crd import crd, crd_yaml
+from cronflow.api.models import ScheduledJobStatus
 from cronflow.schedule import SCHEDULE_REGEX
 
 CRD_FILE = Path(__file__).resolve().parents[2] / "crds" / "scheduledjobs.cronflow.dev.yaml"
@@ -65,11 +67,41 @@ def test_printer_columns() -> None:
     assert columns == [
         ("SCHEDULE", "string", ".spec.schedule"),
         ("STATE", "string", ".status.state"),
-        ("LAST RUN", "date", ".status.lastScheduleTime"),
+        ("READY", "string", '.status.conditions[?(@.type=="Ready")].status'),
+        ("LAST RUN", "date", ".status.lastRunTime"),
         ("LAST STATUS", "string", ".status.results[0].status"),
         ("NEXT RUN", "string", ".status.nextScheduleTime"),
         ("AGE", "date", ".metadata.creationTimestamp"),
     ]
+
+
+def test_every_status_column_shows_a_status_field() -> None:
+    schema = dict(nodes(root_schema()))
+    for column in version()["additionalPrinterColumns"]:
+        # .status.conditions[?(@.type=="Ready")].status -> .status.conditions[].status, a path of nodes()
+        path = re.sub(r"\[[^]]*\]", "[]", column["jsonPath"])
+        if path.startswith(".status."):
+            assert path in schema, f"column {column['name']} shows {column['jsonPath']}, not in the status schema"
+
+
+def test_last_run_time_is_a_status_timestamp_next_to_last_schedule_time() -> None:
+    properties = list(root_schema()["properties"]["status"]["properties"])
+    assert properties.index("lastRunTime") == properties.index("lastScheduleTime") + 1
+    node = dict(nodes(root_schema()))[".status.lastRunTime"]
+    assert (node["type"], node["format"]) == ("string", "date-time")
+    assert node["description"]
+    status = ScheduledJobStatus.model_validate({"lastRunTime": "2026-11-22T12:05:00Z"})
+    assert status.last_run_time == datetime(2026, 11, 22, 12, 5, tzinfo=UTC)
+    assert status.model_dump(by_alias=True, mode="json", exclude_unset=True) == {"lastRunTime": "2026-11-22T12:05:00Z"}
+
+
+def test_conditions_are_a_list_map_keyed_by_a_required_type() -> None:
+    conditions = dict(nodes(root_schema()))[".status.conditions"]
+    assert conditions["x-kubernetes-list-type"] == "map"
+    assert conditions["x-kubernetes-list-map-keys"] == ["type"]
+    # The API server refuses a list-map whose keys are neither required nor defaulted.
+    assert "type" in conditions["items"]["required"]
+    assert "observedGeneration" in conditions["items"]["properties"]
 
 
 def test_schema_is_structural() -> None:

@@ -24,7 +24,8 @@ _NAME_RULE = {
 PRINTER_COLUMNS = [
     {"name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"},
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
-    {"name": "Last Run", "type": "date", "jsonPath": ".status.lastScheduleTime"},
+    {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    {"name": "Last Run", "type": "date", "jsonPath": ".status.lastRunTime"},
     {"name": "Last Status", "type": "string", "jsonPath": ".status.results[0].status"},
     # A future time in a "date" column prints as <invalid>, so the next run shows as a timestamp.
     {"name": "Next Run", "type": "string", "jsonPath": ".status.nextScheduleTime"},

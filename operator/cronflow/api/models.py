@@ -301,6 +301,8 @@ class ScheduledJobStatus(_StatusModel):
     observed_generation: int | None = None
     cron_job_name: Annotated[str, Field(max_length=253)] | None = None
     last_schedule_time: datetime | None = None
+    last_run_time: datetime | None = None
+    """The start of the newest run of any trigger (Schedule, Manual or File)."""
     next_schedule_time: datetime | None = None
     last_trigger: Annotated[str, Field(max_length=128)] | None = None
     """The last trigger token acted on."""
@@ -310,7 +312,14 @@ class ScheduledJobStatus(_StatusModel):
     results: Annotated[list[RunResult], Field(max_length=50)] = []
     """Newest first, at most spec.historyLimit."""
     automatic: AutomaticStatus | None = None
-    conditions: Annotated[list[Condition], Field(max_length=16)] = []
+    conditions: Annotated[
+        list[Condition],
+        Field(
+            max_length=16,
+            json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+        ),
+    ] = []
+    """At most one condition of each type (a list-map keyed by type)."""
 
 
 class InvalidSpec(ValueError):
