@@ -2,6 +2,7 @@
 notifications reach a real webhook server and a real SMTP server."""
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -213,3 +214,73 @@ def test_webhook_gets_exactly_one_delivery_and_email_arrives(
     assert str(email["Subject"]).strip() == f"[cronflow] {namespace}/flow: run ERROR"
     events = json.dumps(node.get_json("-n", namespace, "events"))
     assert "s3cret" not in events
+
+
+OUTAGE_RUNS = 5
+"""Scheduled runs while the operator is down: more than the 3 Jobs a CronJob used to keep."""
+
+
+def job_items(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = cluster.get_json("-n", namespace, "jobs")["items"]
+    return items
+
+
+def test_runs_while_the_operator_is_down_are_each_recorded_once_when_it_is_back(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/ok", schedule="* * * * *")
+    wait_until("the CronJob", lambda: node.get_json("-n", namespace, "cronjobs")["items"], timeout=30)
+    operator.stop()
+    before = {j["metadata"]["name"] for j in job_items(node, namespace)}
+
+    def finished_during_outage() -> list[str] | None:
+        names = [j["metadata"]["name"] for j in job_items(node, namespace)
+                 if j["metadata"]["name"] not in before and j.get("status", {}).get("succeeded")]
+        return names if len(names) >= OUTAGE_RUNS else None
+
+    during = wait_until(f"{OUTAGE_RUNS} scheduled runs without the operator", finished_during_outage,
+                        timeout=OUTAGE_RUNS * 60 + 120, every=5)
+    operator.start()
+
+    def all_recorded() -> list[dict[str, Any]] | None:
+        recorded = results(node, namespace)
+        return recorded if set(during) <= {r["job"] for r in recorded} else None
+
+    recorded = wait_until("every run of the outage in status", all_recorded, timeout=60, every=1)
+    jobs = [r["job"] for r in recorded]
+    assert len(jobs) == len(set(jobs)), f"a run recorded twice: {jobs}"
+    assert all(r["status"] == "OK" and r["trigger"] == "Schedule" for r in recorded)
+    status = node.get_json("-n", namespace, "sj", "flow")["status"]
+    assert status["succeeded"] == len(jobs)
+    assert status["lastRunTime"] == max(r["startTime"] for r in recorded)
+
+
+@pytest.fixture
+def silent_endpoint(node: Cluster) -> Iterator[str]:
+    """A TCP port on the pod gateway that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind((node.pod_gateway, 0))
+        listener.listen(16)
+        yield f"http://{node.pod_gateway}:{listener.getsockname()[1]}/never"
+
+
+def test_a_running_job_deleted_is_recorded_as_error_and_goes_away(
+    node: Cluster, namespace: str, operator: OperatorProcess, silent_endpoint: str
+) -> None:
+    apply_sj(node, namespace, silent_endpoint, flow={"endpoint": silent_endpoint, "timeoutSeconds": 120})
+    trigger(node, namespace, "t1")
+
+    def running_pod() -> str | None:
+        for pod in node.get_json("-n", namespace, "pods")["items"]:
+            if pod.get("status", {}).get("phase") == "Running":
+                return str(pod["metadata"]["labels"]["batch.kubernetes.io/job-name"])
+        return None
+
+    job = wait_until("the run's pod running", running_pod, timeout=90, every=1)
+    node.kubectl("-n", namespace, "delete", "job", job, "--wait=false")
+    [result] = wait_results(node, namespace, 1, timeout=30)
+    assert (result["job"], result["status"]) == (job, "ERROR")
+    assert result["message"] == "the Job was deleted before it finished"
+    wait_until("the Job gone", lambda: not job_items(node, namespace), timeout=30, every=1)
+    [event] = [e for e in node.get_json("-n", namespace, "events")["items"] if e["reason"] == "RunFailed"]
+    assert job in event["message"]
