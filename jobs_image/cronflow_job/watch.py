@@ -10,7 +10,9 @@ per claim and reports each finished run back, so no API token is ever needed in 
                                            moves processing/<file> to done/ or failed/; 200 also when it
                                            was moved already, 404 when never claimed, 409 when processing/
                                            holds another claim of that name
-Everything except /healthz needs `Authorization: Bearer <CRONFLOW_WATCH_TOKEN>`.
+Everything except /healthz needs `Authorization: Bearer <CRONFLOW_WATCH_TOKEN>`. A claimId is new for
+every claim and the same across restarts; a file whose name is not UTF-8 is never claimed nor listed: it
+goes to failed/ with one log line (the name as a bytes literal) and a line in `.cronflow/failed.log`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cronflow_job.config import ConfigError
-from cronflow_job.spool import Spool, SpoolState, is_plain_name
+from cronflow_job.spool import NOT_UTF8, Spool, SpoolState, is_plain_name
 
 DIR_ENV = "CRONFLOW_WATCH_DIR"
 PATTERN_ENV = "CRONFLOW_WATCH_PATTERN"
@@ -200,8 +202,11 @@ def watch(env: Mapping[str, str], stop: threading.Event | None = None) -> int:
     try:
         while not stop.is_set():
             try:
-                for claim in spool.poll():
+                polled = spool.poll()
+                for claim in polled.claimed:
                     log(f"claimed file={json.dumps(claim.file)} claimId={json.dumps(claim.claim_id)}")
+                for name in polled.rejected:
+                    log(f"rejected file={name!r} reason={json.dumps(NOT_UTF8)}")
             except OSError as exc:  # e.g. the volume went away for a moment: report it and poll again
                 print(f"cronflow-watch: poll failed: {exc}", file=sys.stderr, flush=True)
             stop.wait(config.poll_seconds)

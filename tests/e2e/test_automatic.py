@@ -252,3 +252,61 @@ def test_a_missing_claim_makes_the_scheduledjob_not_ready_until_it_exists(
     [result] = wait_results(node, namespace, 1, SJ, timeout=120)
     assert result["inputFile"] == "a.pdf"
     assert results(node, namespace, SJ) == [result]
+
+
+def set_flow_endpoint(cluster: Cluster, namespace: str, endpoint: str) -> None:
+    cluster.kubectl("-n", namespace, "patch", "sj", SJ, "--type", "merge", "-p",
+                    json.dumps({"spec": {"flow": {"endpoint": endpoint}}}))
+
+
+def test_a_failed_file_moved_back_runs_again(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/fail", historyLimit=50, automatic={
+        "enabled": True, "volume": {"persistentVolumeClaim": {"claimName": "inbox"}}, "path": "input",
+        "pattern": "*.pdf", "pollSeconds": POLL_SECONDS, "maxParallel": 3})
+    drop(inbox, "a.pdf")
+    [failed] = wait_results(node, namespace, 1, SJ, timeout=120)
+    assert (failed["inputFile"], failed["status"]) == ("a.pdf", "ERROR")
+    wait_until("a.pdf in failed/", lambda: spool(inbox, "failed") == ["a.pdf"], timeout=30)
+
+    set_flow_endpoint(node, namespace, f"{flow_server.url}/ok")  # the flow is fixed ...
+    os.rename(inbox / ".cronflow/failed/a.pdf", inbox / "a.pdf")  # ... and the file moved back (same mtime)
+    recorded = wait_results(node, namespace, 2, SJ, timeout=120)
+
+    assert [(r["inputFile"], r["status"]) for r in recorded] == [("a.pdf", "OK"), ("a.pdf", "ERROR")]
+    assert recorded[0]["job"] != recorded[1]["job"]
+    assert [request.path for request in flow_server.received] == ["/fail", "/ok"]
+    assert runs_by_file(flow_server) == Counter({processing_path("a.pdf"): 2})
+    wait_until("a.pdf in done/", lambda: spool(inbox, "done") == ["a.pdf"], timeout=30)
+    assert spool(inbox, "failed") == []
+    assert spool(inbox, "claims") == []
+
+
+def test_a_file_name_that_is_not_utf8_goes_to_failed_and_the_watcher_keeps_running(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    latin1 = b"rapport-\xe9t\xe9.pdf"  # as an SMB or FTP client with a Latin-1 code page names it
+    with open(os.path.join(os.fsencode(inbox), latin1), "wb") as file:
+        file.write(b"%PDF-1.4\n")
+    drop(inbox, "first.pdf")
+    apply_automatic(node, namespace, flow_server)
+
+    [first] = wait_results(node, namespace, 1, SJ, timeout=120)
+    assert (first["inputFile"], first["status"]) == ("first.pdf", "OK")
+    wait_until("the Latin-1 name in failed/", lambda: os.listdir(
+        os.fsencode(inbox / ".cronflow" / "failed")) == [latin1], timeout=60)
+    reasons = (inbox / ".cronflow" / "failed.log").read_text(encoding="ascii")
+    assert repr(latin1) in reasons and "not valid UTF-8" in reasons
+    wait_until("status.automatic to count it failed", lambda: automatic_status(node, namespace).get("failed") == 1,
+               timeout=60)
+
+    drop(inbox, "second.pdf")
+    recorded = wait_results(node, namespace, 2, SJ, timeout=120)
+    assert sorted(r["inputFile"] for r in recorded) == ["first.pdf", "second.pdf"]
+    assert runs_by_file(flow_server) == Counter({processing_path("first.pdf"): 1, processing_path("second.pdf"): 1})
+    [pod] = watcher_pods(node, namespace)
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+    watcher_log = node.kubectl("-n", namespace, "logs", pod["metadata"]["name"]).stdout
+    [rejected] = [line for line in watcher_log.splitlines() if " rejected " in line]
+    assert rejected.startswith(f"cronflow-watch rejected file={latin1!r} reason=")
