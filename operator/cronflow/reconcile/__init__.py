@@ -1,0 +1,1 @@
+"""Reconcile: desired against existing, the smallest writes, all through an injected Writer."""
