@@ -97,6 +97,7 @@ class KubeWriter:
             _preload_content=False,  # the answer is not needed: skip building client models from it
         )
         response.release_conn()
+        log.info("applied %s %s/%s", manifest["kind"], meta["namespace"], meta["name"])
 
     def create_job(self, manifest: Mapping[str, Any]) -> bool:
         """Create a Job; False when one of that name exists already (the create is idempotent)."""
@@ -109,17 +110,20 @@ class KubeWriter:
             if error.status == 409 and error.reason == "Conflict" and "already exists" in error.message:
                 return False
             raise
+        log.info("created Job %s/%s", manifest["metadata"]["namespace"], manifest["metadata"]["name"])
         return True
 
     def delete_job(self, namespace: str, name: str) -> None:
         """Delete a Job and, in the background, its pods; gone already is fine."""
         call_kubeapi(batch_api().delete_namespaced_job, name, namespace, propagation_policy="Background",
                      not_found=None, _preload_content=False)
+        log.info("deleted Job %s/%s", namespace, name)
 
     def delete_deployment(self, namespace: str, name: str) -> None:
         """Delete a Deployment (and, in the background, its pods); gone already is fine."""
         call_kubeapi(apps_api().delete_namespaced_deployment, name, namespace, propagation_policy="Background",
                      not_found=None, _preload_content=False)
+        log.info("deleted Deployment %s/%s", namespace, name)
 
     def patch_status(self, sj: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
         """Merge-patch status fields, guarded by the resourceVersion they were computed from (409 if stale)."""
@@ -130,6 +134,7 @@ class KubeWriter:
             names.GROUP, names.VERSION, meta["namespace"], names.PLURAL, meta["name"], body,
             _content_type="application/merge-patch+json", _preload_content=False,
         )
+        log.info("patched status of ScheduledJob %s/%s: %s", meta["namespace"], meta["name"], ", ".join(changes))
 
     def patch_job_metadata(
         self, job: Mapping[str, Any], finalizers: list[str], annotations: Mapping[str, str] | None = None
@@ -143,6 +148,7 @@ class KubeWriter:
             batch_api().patch_namespaced_job, meta["name"], meta["namespace"], {"metadata": patch_meta},
             _content_type="application/merge-patch+json", not_found=None, _preload_content=False,
         )
+        log.info("patched Job %s/%s: finalizers %s", meta["namespace"], meta["name"], finalizers)
 
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The (newest) pod of a Job as a plain dict, or None when it has none."""

@@ -35,3 +35,5 @@ def configure_logging(log_format: Literal["json", "text"], verbose: bool) -> Non
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("kubernetes.client.rest", "urllib3", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:  # kopf logs "Handler ... succeeded" for every watch event; the passes log what they do
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)

@@ -310,3 +310,33 @@ def test_a_file_name_that_is_not_utf8_goes_to_failed_and_the_watcher_keeps_runni
     watcher_log = node.kubectl("-n", namespace, "logs", pod["metadata"]["name"]).stdout
     [rejected] = [line for line in watcher_log.splitlines() if " rejected " in line]
     assert rejected.startswith(f"cronflow-watch rejected file={latin1!r} reason=")
+
+
+def ready_condition(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    status = cluster.get_json("-n", namespace, "sj", SJ).get("status") or {}
+    return next((c for c in status.get("conditions") or [] if c["type"] == "Ready"), {})
+
+
+def test_a_watcher_that_stops_answering_turns_ready_false_once_and_back(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, inbox: Path
+) -> None:
+    apply_automatic(node, namespace, flow_server)
+    drop(inbox, "first.pdf")
+    wait_results(node, namespace, 1, name=SJ)
+    processing = inbox / ".cronflow" / "processing"
+    processing.chmod(0o000)  # the watcher (uid 65532) can no longer list its claims: /state fails
+    try:
+        down = wait_until(
+            "Ready=False WatcherUnreachable",
+            lambda: (c := ready_condition(node, namespace)).get("reason") == "WatcherUnreachable" and c,
+            timeout=60, every=1,
+        )
+        assert down["status"] == "False"
+        assert [p["status"]["phase"] for p in watcher_pods(node, namespace)] == ["Running"]  # its probe still passes
+        time.sleep(5)
+        events = [e for e in node.get_json("-n", namespace, "events")["items"] if e["reason"] == "WatcherUnreachable"]
+        assert len(events) == 1 and events[0]["type"] == "Warning"
+    finally:
+        processing.chmod(0o777)
+    wait_until("Ready=True again", lambda: ready_condition(node, namespace).get("status") == "True",
+               timeout=60, every=1)
