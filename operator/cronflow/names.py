@@ -46,6 +46,7 @@ FILE_CLAIMED = "FileClaimed"
 RUN_SUCCEEDED = "RunSucceeded"
 RUN_FAILED = "RunFailed"
 STATUS_WRITE_FAILED = "StatusWriteFailed"
+NOTIFICATION_FAILED = "NotificationFailed"
 
 MAX_SCHEDULEDJOB_NAME = 63
 """ScheduledJob names are used as label values, so the CRD caps them at 63 characters."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from cronflow import kube
+from cronflow import kube, names
 from cronflow.metrics import NOTIFICATION_FAILURES
 from cronflow.notify.payload import email_message, idempotency_key, wanted, webhook_payload
 from cronflow.settings import OperatorSettings
@@ -86,7 +86,8 @@ def _deliver(sj: Mapping[str, Any], result: Mapping[str, Any], settings: Operato
         if settings.smtp_host:
             channels.append(("email", lambda: send_email(sj, result, notifications["emails"], settings)))
         else:
-            kube.post_event(sj, "Warning", "NotificationFailed", "email requested but no SMTP server is configured")
+            message = "email requested but no SMTP server is configured"
+            kube.post_event(sj, "Warning", names.NOTIFICATION_FAILED, message)
     for channel, send in channels:
         try:
             send()
@@ -94,7 +95,7 @@ def _deliver(sj: Mapping[str, Any], result: Mapping[str, Any], settings: Operato
             log.warning("%s notification for %s failed: %s", channel, result["job"], error)
             NOTIFICATION_FAILURES.labels(channel=channel).inc()
             kube.post_event(
-                sj, "Warning", "NotificationFailed", f"{channel} notification for {result['job']} failed: {error}"
+                sj, "Warning", names.NOTIFICATION_FAILED, f"{channel} notification for {result['job']} failed: {error}"
             )
 
 
