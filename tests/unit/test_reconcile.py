@@ -18,7 +18,7 @@ from cronflow import names
 from cronflow.api.models import parse_spec
 from cronflow.automatic.plan import Claim
 from cronflow.children.cronjob import RUN_AS_ID, Owner, build_trigger_job
-from cronflow.reconcile.scheduledjob import UNREACHABLE_PASSES, Memory, Outcome, reconcile
+from cronflow.reconcile.scheduledjob import REFUSED_RETRY, UNREACHABLE_PASSES, Memory, Outcome, reconcile
 from cronflow.reconcile.writer import ApiError
 from tests.support.fake_writer import FakeWriter, uid
 
@@ -330,16 +330,21 @@ def test_a_stale_cache_conflicts_instead_of_recording_twice() -> None:
     assert len(world.sj["status"]["results"]) == 1
 
 
-def test_a_refused_apply_is_tried_again_each_pass_but_reported_once() -> None:
+def test_a_refused_apply_is_not_repeated_until_the_spec_changes_or_time_passes() -> None:
     world = converged()
     _refuse_apply(world)
+    memory = Memory()
     for _ in range(3):
-        reconcile(world.observed(), world, IMAGE, NOW, Memory())
-    assert world.writes.count("apply CronJob/nightly") == 3
+        reconcile(world.observed(), world, IMAGE, NOW, memory)
+    assert world.writes.count("apply CronJob/nightly") == 1
     assert reasons(world).count(names.APPLY_FAILED) == 1
+    assert ready(world)["reason"] == names.APPLY_FAILED
+    reconcile(world.observed(), world, IMAGE, NOW + REFUSED_RETRY, memory)
+    assert world.writes.count("apply CronJob/nightly") == 2
     world.fail.clear()
     world.sj["spec"].pop("jobTemplate")
-    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    reconcile(world.observed(), world, IMAGE, NOW + REFUSED_RETRY, memory)
+    assert world.writes.count("apply CronJob/nightly") == 2  # the CronJob that exists is right again
     assert ready(world)["status"] == "True"
 
 

@@ -15,10 +15,11 @@ Transient API errors (409, 429, 5xx, no answer) propagate: the controller retrie
 A pass over an unchanged world writes nothing.
 """
 
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cronflow import names
@@ -34,6 +35,8 @@ from cronflow.schedule import format_time, next_run_time
 from cronflow.status import READY_MESSAGE, set_condition, status_patch
 
 DEFAULT_HISTORY_LIMIT = 10
+REFUSED_RETRY = timedelta(minutes=5)
+"""A child the API server refused is applied again unchanged only this long after (e.g. a LimitRange changed)."""
 UNREACHABLE_PASSES = 3
 """Failed calls to a running watcher in a row before Ready turns False (WatcherUnreachable)."""
 _WATCHER_PROBLEMS = (names.WATCHER_UNAVAILABLE, names.WATCHER_UNREACHABLE)
@@ -57,6 +60,8 @@ class Memory:
     """What a ScheduledJob's passes remember between them (lost on restart, which is fine)."""
 
     watcher_failures: int = 0
+    refused: dict[str, tuple[str, datetime, tuple[str, str]]] = field(default_factory=dict)
+    """Per kind: the manifest the API server refused, when, and the problem reported."""
 
 
 @dataclass
@@ -94,8 +99,8 @@ def reconcile(observed: Observed, writer: Writer, job_image: str, now: datetime,
     triggered: str | None = None
     if spec is not None:
         # 2. and 3. The children.
-        problems += _sync_child(writer, build_cronjob(owner, spec, job_image), observed.cronjob, events)
-        problems += _sync_watcher(writer, owner, spec, job_image, observed.watcher, events)
+        problems += _sync_child(writer, build_cronjob(owner, spec, job_image), observed.cronjob, events, memory, now)
+        problems += _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
         # 4. A new trigger token.
         desired["lastTrigger"], triggered = _trigger(writer, owner, spec, job_image, status, observed.jobs, events)
         desired.update(schedule_status(spec, now))
@@ -187,20 +192,29 @@ def _ready(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _sync_child(
-    writer: Writer, manifest: dict[str, Any], existing: Mapping[str, Any] | None, events: list[Event]
+    writer: Writer, manifest: dict[str, Any], existing: Mapping[str, Any] | None, events: list[Event],
+    memory: Memory, now: datetime,
 ) -> list[Problem]:
     """Apply `manifest` when `existing` drifted from it; a refusal is a problem, not an exception."""
+    kind, name = manifest["kind"], manifest["metadata"]["name"]
     if existing is not None and existing["metadata"].get("deletionTimestamp"):
         return []  # going away (e.g. its old owner was deleted): put back once it is gone
     if not drifted(manifest, existing):
+        memory.refused.pop(kind, None)
         return []
-    kind, name = manifest["kind"], manifest["metadata"]["name"]
+    document = json.dumps(manifest, sort_keys=True)
+    refused = memory.refused.get(kind)
+    if refused is not None and refused[0] == document and now - refused[1] < REFUSED_RETRY:
+        return [refused[2]]  # the same request again would be refused again
     try:
         writer.apply(manifest)
     except ApiError as error:
         if error.transient:
             raise
-        return [(names.APPLY_FAILED, f"{kind} {name} was refused by the API server: {error.message}")]
+        problem = (names.APPLY_FAILED, f"{kind} {name} was refused by the API server: {error.message}")
+        memory.refused[kind] = (document, now, problem)
+        return [problem]
+    memory.refused.pop(kind, None)
     if existing is not None:  # a creation shows in the status already; an Event would be one more write each
         events.append(("Normal", names.APPLIED, f"{kind} {name} updated"))
     return []
@@ -208,7 +222,7 @@ def _sync_child(
 
 def _sync_watcher(
     writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str,
-    existing: Mapping[str, Any] | None, events: list[Event],
+    existing: Mapping[str, Any] | None, events: list[Event], memory: Memory, now: datetime,
 ) -> list[Problem]:
     """The watcher Deployment as wanted (its token kept), or deleted when spec.automatic has no volume."""
     if not has_watcher(spec):
@@ -218,7 +232,7 @@ def _sync_watcher(
             events.append(("Normal", names.DELETED, f"Deployment {name} deleted (automatic mode has no volume)"))
         return []
     token = watcher_token(existing) or secrets.token_urlsafe(32)
-    return _sync_child(writer, build_watcher(owner, spec, job_image, token), existing, events)
+    return _sync_child(writer, build_watcher(owner, spec, job_image, token), existing, events, memory, now)
 
 
 def _trigger(
