@@ -317,6 +317,7 @@ def test_a_spec_the_api_server_refuses_gives_apply_failed_once_and_no_retry_loop
     assert ready["status"] == "False"
     assert "must be less than or equal to cpu limit" in ready["message"]
     assert ready["observedGeneration"] == 1
+    wait_until("the ApplyFailed Event", lambda: events_with_reason(cluster, namespace, "ApplyFailed"))
     mark = cluster.audit_offset()
     time.sleep(6)
     assert cluster.operator_writes(mark, namespace) == [], "a refused apply must not be retried in a loop"
