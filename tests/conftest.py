@@ -60,7 +60,10 @@ def node(cluster: Cluster) -> Cluster:
 @pytest.fixture(scope="session")
 def api(cluster: Cluster) -> client.ApiClient:
     """An admin client for the session's cluster."""
-    return config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    api_client: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(cluster.kubeconfig)
+    )
+    return api_client
 
 
 @pytest.fixture(scope="session")

@@ -138,11 +138,10 @@ def test_history_is_capped_newest_first(
     apply_sj(node, namespace, f"{flow_server.url}/ok", historyLimit=2)
     for count, token in enumerate("abc", start=1):
         trigger(node, namespace, token)
-        wait_until(
-            f"run {token} counted",
-            lambda n=count: node.get_json("-n", namespace, "sj", "flow")["status"].get("succeeded") == n,
-            timeout=120, every=1,
-        )
+        def counted(n: int = count) -> bool:
+            return bool(node.get_json("-n", namespace, "sj", "flow")["status"].get("succeeded") == n)
+
+        wait_until(f"run {token} counted", counted, timeout=120, every=1)
     recorded = results(node, namespace)
     assert len(recorded) == 2
     tokens = [node.get_json("-n", namespace, "job", r["job"])["metadata"]["annotations"]["cronflow.dev/trigger-token"]

@@ -48,12 +48,14 @@ def settled_status(cluster: Cluster, namespace: str, name: str, **expected: Any)
 
 
 def cronjob(cluster: Cluster, namespace: str, name: str = "nightly") -> dict[str, Any]:
-    return wait_until(
-        f"CronJob {name}",
-        lambda: (r := cluster.kubectl("-n", namespace, "get", "cronjob", name, "-o", "json", check=False))
-        .returncode == 0 and json.loads(r.stdout),
-        timeout=30,
-    )
+    def probe() -> dict[str, Any] | None:
+        r = cluster.kubectl("-n", namespace, "get", "cronjob", name, "-o", "json", check=False)
+        if r.returncode != 0:
+            return None
+        found: dict[str, Any] = json.loads(r.stdout)
+        return found
+
+    return wait_until(f"CronJob {name}", probe, timeout=30)
 
 
 def jobs(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:

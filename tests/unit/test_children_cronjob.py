@@ -35,6 +35,7 @@ def pod_of(job_spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def container_of(job_spec: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any]
     (container,) = pod_of(job_spec)["containers"]
     return container
 

@@ -20,13 +20,14 @@ NOT_STRUCTURAL = ("$ref", "$defs", "anyOf", "oneOf", "allOf", "not", "title", "n
 
 
 def version() -> dict[str, Any]:
-    versions = crd()["spec"]["versions"]
+    versions: list[dict[str, Any]] = crd()["spec"]["versions"]
     assert len(versions) == 1
     return versions[0]
 
 
 def root_schema() -> dict[str, Any]:
-    return version()["schema"]["openAPIV3Schema"]
+    schema: dict[str, Any] = version()["schema"]["openAPIV3Schema"]
+    return schema
 
 
 def nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -41,7 +42,8 @@ def nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[st
 
 
 def rules(path: str) -> list[dict[str, str]]:
-    return dict(nodes(root_schema()))[path].get("x-kubernetes-validations", [])
+    validations: list[dict[str, str]] = dict(nodes(root_schema()))[path].get("x-kubernetes-validations", [])
+    return validations
 
 
 def test_crd_names_scope_and_version() -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from cronflow.automatic.client import Claim, WatcherClient, WatcherError
+from cronflow.automatic.client import WatcherClient
+from cronflow.automatic.plan import Claim, WatcherError
 from cronflow_job.config import ConfigError
 from cronflow_job.spool import NOT_UTF8
 from cronflow_job.watch import load_watch_config, watch
