@@ -10,12 +10,20 @@ running() {
 }
 
 # start NAME CMD...: runs CMD in its own session, logging to $STATE_DIR/logs/NAME.log; no-op when running.
+# The daemon keeps none of the caller's other descriptors (e.g. hack/images' build lock on fd 9, which
+# a long-lived dockerd would otherwise hold forever).
 start() {
   local name=$1
   shift
   if running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return; fi
   mkdir -p "$STATE_DIR/run" "$STATE_DIR/logs"
-  setsid "$@" >>"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done 2>/dev/null
+    exec setsid "$@"
+  ) >>"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE_DIR/run/$name.pid"
   log "started $name (pid $!, log $STATE_DIR/logs/$name.log)"
 }

@@ -1,0 +1,33 @@
+"""hack/lib/procs.sh: daemons it starts hold none of the caller's descriptors (a lock on fd 9 stays free)."""
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_started_daemon_does_not_inherit_the_callers_lock(tmp_path: Path) -> None:
+    script = f"""
+set -euo pipefail
+STATE_DIR={tmp_path}
+log() {{ :; }}
+source {REPO}/hack/lib/procs.sh
+exec 9>{tmp_path}/lock
+flock 9
+start sleeper sleep 30
+cat "$STATE_DIR/run/sleeper.pid"
+"""
+    pid = subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        deadline = time.monotonic() + 10
+        while b"sleep" not in Path(f"/proc/{pid}/cmdline").read_bytes():  # until the daemon itself runs
+            assert time.monotonic() < deadline, "the daemon did not start"
+            time.sleep(0.01)
+        fds = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        assert str(tmp_path / "lock") not in fds
+        # The caller is gone: the lock is free unless the daemon holds it.
+        subprocess.run(["flock", "--nonblock", str(tmp_path / "lock"), "true"], check=True, timeout=5)
+    finally:
+        os.kill(int(pid), 15)
