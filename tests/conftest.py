@@ -1,9 +1,11 @@
 """Fixtures for the cluster tiers: a real API server (and node) started once per session.
 
-`KUBECONFIG` in the environment means: use that cluster as it is (it must already have the
-CRD-independent basics; the audit-log checks need `CRONFLOW_AUDIT_LOG`). Otherwise `hack/cluster up`
-starts the local cluster, and the session stops it at the end unless it was running before or
-`CRONFLOW_KEEP_CLUSTER=1`.
+The tests use the local cluster that `hack/cluster` builds: started here when it is not running, and
+recognised by its kubeconfig when `KUBECONFIG` names it (as after `eval "$(hack/cluster env)"`). Any
+other `KUBECONFIG` is refused, so a work cluster in the environment is never touched, unless
+`CRONFLOW_TEST_CLUSTER=external` asks for it explicitly (then `CRONFLOW_OPERATOR_KUBECONFIG` and, for
+the audit-log checks, `CRONFLOW_AUDIT_LOG` describe it). The session stops the local cluster at the
+end unless it was running before or `CRONFLOW_KEEP_CLUSTER=1`.
 """
 
 import os
@@ -18,20 +20,44 @@ from kubernetes import client, config
 from tests.support.cluster import Cluster, OperatorProcess, hack_cluster, hack_cluster_env
 
 REPO = Path(__file__).resolve().parents[1]
+TIERS = ("unit", "integration", "e2e", "lifecycle")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries the marker of its tier (its folder), so `-m unit` selects the quick ones."""
+    for item in items:
+        tier = next((t for t in TIERS if f"/tests/{t}/" in str(item.path)), None)
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def external_cluster() -> Cluster | None:
+    """The cluster KUBECONFIG names when it is not the local one and was asked for; refuses otherwise."""
+    given = os.environ.get("KUBECONFIG")
+    if not given or Path(given).resolve() == Path(hack_cluster("kubeconfig")).resolve():
+        return None
+    if os.environ.get("CRONFLOW_TEST_CLUSTER") != "external":
+        pytest.exit(
+            f"KUBECONFIG={given} is not the local test cluster ({hack_cluster('kubeconfig')}); the tests would "
+            "install the CRD and create namespaces in it. Unset KUBECONFIG, or set CRONFLOW_TEST_CLUSTER=external "
+            "to use that cluster on purpose.",
+            returncode=4,
+        )
+    return Cluster(
+        kubeconfig=Path(given),
+        operator_kubeconfig=Path(os.environ.get("CRONFLOW_OPERATOR_KUBECONFIG", given)),
+        audit_log=Path(p) if (p := os.environ.get("CRONFLOW_AUDIT_LOG")) else None,
+        pod_gateway=os.environ.get("CRONFLOW_POD_GATEWAY", ""),
+        managed=False,
+    )
 
 
 @pytest.fixture(scope="session")
-def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    """The API server for this session (started here unless KUBECONFIG names one)."""
-    given = os.environ.get("KUBECONFIG")
-    if given:
-        yield Cluster(
-            kubeconfig=Path(given),
-            operator_kubeconfig=Path(os.environ.get("CRONFLOW_OPERATOR_KUBECONFIG", given)),
-            audit_log=Path(p) if (p := os.environ.get("CRONFLOW_AUDIT_LOG")) else None,
-            pod_gateway=os.environ.get("CRONFLOW_POD_GATEWAY", ""),
-            managed=False,
-        )
+def cluster() -> Iterator[Cluster]:
+    """The API server for this session: the local cluster (started here when needed), or an external one."""
+    external = external_cluster()
+    if external is not None:
+        yield external
         return
     was_running = "kube-apiserver: running" in hack_cluster("status")
     kubeconfig = Path(hack_cluster("up").splitlines()[-1])

@@ -13,7 +13,7 @@ from tests.support.cluster import hack_cluster, hack_cluster_env
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
               "containerd-shim", "containerd --config")
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.lifecycle
 
 
 def state_dir() -> Path:
