@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import apply, bulk, restart, results, skew, trigger
-from bench.cluster import REPO, ensure_cluster, ensure_job_image, install_crd
+from bench.cluster import ensure_job_image
 from bench.context import Context, loadavg
 from bench.kube import Kube
 from bench.report import goals, machine, table, versions
+from tests.support.cluster import REPO, local_cluster
 
 PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew")
 RESTART_SIZE = 1000
@@ -68,14 +69,14 @@ async def main_async(args: argparse.Namespace) -> int:
         args.profile.mkdir(parents=True, exist_ok=True)
     print(f"bench: operator logs in {log_dir}", file=sys.stderr)
 
-    env = await asyncio.to_thread(ensure_cluster, "results" in parts)
-    await asyncio.to_thread(install_crd, env)
+    cluster = await asyncio.to_thread(local_cluster, "results" in parts, 3600)  # a first `up` builds it
+    await asyncio.to_thread(cluster.install_crd)
     report: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "mode": "smoke" if args.smoke else "full",
                               "machine": machine(), "loadavg_start": loadavg()}
     failed = False
-    async with Kube(env.kubeconfig) as kube:
+    async with Kube(cluster.kubeconfig) as kube:
         report["versions"] = await versions(kube)
-        ctx = Context(env=env, kube=kube, log_dir=log_dir, profile_dir=args.profile, smoke=args.smoke)
+        ctx = Context(cluster=cluster, kube=kube, log_dir=log_dir, profile_dir=args.profile, smoke=args.smoke)
         restart_size = RESTART_SIZE if RESTART_SIZE in sizes else max(sizes)
 
         async def part(name: str, body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:

@@ -31,23 +31,22 @@ async def run(ctx: Context, samples: int) -> dict[str, Any]:
         to_cronjob: list[float] = []
         to_status: list[float] = []
         floor: list[float] = []
-        template: dict[str, Any] | None = None
         try:
             for i in range(samples):
                 name = f"apply-{i}"
+                sj = scheduledjob(name, ns)
                 sent = time.monotonic()
-                await ctx.kube.apply("scheduledjobs", ns, scheduledjob(name, ns))
+                await ctx.kube.apply("scheduledjobs", ns, sj)
                 await wait_for(f"CronJob of {name}", owned.has(name), timeout=60)
                 await wait_for(f"status of {name}", statuses.has(name), timeout=60)
                 to_cronjob.append(owned.times[name] - sent)
                 to_status.append(statuses.times[name] - sent)
                 await asyncio.sleep(0.1)
 
-                if template is None:
-                    template = await ctx.kube.get(f"/apis/batch/v1/namespaces/{ns}/cronjobs/{name}")
                 plain_name = f"floor-{i}"
+                plain_cj = plain_cronjob(sj, plain_name, floor_ns, sc.operator.job_image)
                 sent = time.monotonic()
-                await ctx.kube.create("cronjobs", floor_ns, plain_cronjob(template, plain_name, floor_ns))
+                await ctx.kube.create("cronjobs", floor_ns, plain_cj)
                 await wait_for(f"CronJob {plain_name}", plain.has(plain_name), timeout=60)
                 floor.append(plain.times[plain_name] - sent)
                 await asyncio.sleep(0.1)

@@ -1,10 +1,12 @@
-"""The local cluster (hack/cluster), the CRD, per-part namespaces with the chart's RBAC, and the audit log."""
+"""Per-part namespaces, the job image on the node, and the audit log read incrementally.
+
+The cluster itself (hack/cluster, kubectl, the CRD) and the operator's RBAC come from tests/support.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import time
 import uuid
@@ -15,94 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from bench.kube import ApiError, Kube, path_of
-from tests.support.rbac import OPERATOR_USER, operator_rbac
+from cronflow import names
+from tests.support.cluster import JOB_IMAGE, REPO, WRITE_VERBS
+from tests.support.rbac import OPERATOR_USER
 
-REPO = Path(__file__).resolve().parents[1]
-WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
 READ_VERBS = {"get", "list", "watch"}
-BENCH_LABEL = "cronflow.dev/bench"
+BENCH_LABEL = f"{names.GROUP}/bench"
 
 
-@dataclass(frozen=True)
-class Env:
-    """Where the cluster is: admin and operator kubeconfigs, the audit log, the pod gateway."""
-
-    kubeconfig: Path
-    operator_kubeconfig: Path
-    audit_log: Path
-    pod_gateway: str
-
-
-def hack_cluster(*args: str) -> str:
-    """`hack/cluster ARGS`; progress goes to our stderr, the answer (stdout) is returned."""
-    return subprocess.run(
-        [str(REPO / "hack" / "cluster"), *args], check=True, stdout=subprocess.PIPE, text=True, timeout=3600
-    ).stdout.strip()
-
-
-def ensure_cluster(with_node: bool) -> Env:
-    """Start the local cluster (or reuse the running one) and put its pinned kubectl first on PATH."""
-    kubeconfig = Path(hack_cluster("up", *(["--with-node"] if with_node else [])).splitlines()[-1])
-    values: dict[str, str] = {}
-    for line in hack_cluster("env").splitlines():
-        for pair in line.removeprefix("export ").split():
-            key, _, value = pair.partition("=")
-            values[key] = value.replace("$PATH", os.environ.get("PATH", ""))
-    os.environ["PATH"] = values["PATH"]
-    return Env(
-        kubeconfig=kubeconfig,
-        operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
-        audit_log=Path(values["CRONFLOW_AUDIT_LOG"]),
-        pod_gateway=values["CRONFLOW_POD_GATEWAY"],
-    )
-
-
-def kubectl(env: Env, *args: str, stdin: str | None = None) -> str:
-    """Run the pinned kubectl as admin; fails loudly."""
-    result = subprocess.run(
-        ["kubectl", "--kubeconfig", str(env.kubeconfig), *args],
-        input=stdin, text=True, capture_output=True, timeout=180,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
-
-
-def install_crd(env: Env) -> None:
-    """The ScheduledJob CRD from crds/, as users install it, and wait until it is served."""
-    kubectl(env, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
-    kubectl(env, "wait", "--for", "condition=Established", "--timeout", "60s", "crd/scheduledjobs.cronflow.dev")
-    # Established comes before the storage is ready: until then requests get 429 "(re)initializing".
-    deadline = time.monotonic() + 60
-    while subprocess.run(
-        ["kubectl", "--kubeconfig", str(env.kubeconfig), "get", "scheduledjobs", "-A"], capture_output=True
-    ).returncode != 0:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the ScheduledJob API is not served 60 s after the CRD was established")
-        time.sleep(0.5)
-
-
-async def ensure_job_image(kube: Kube, image: str = "cronflow-job:dev") -> None:
+async def ensure_job_image(kube: Kube, image: str = JOB_IMAGE) -> None:
     """Build and load the job image with hack/images unless the node has it already."""
     node = await kube.get("/api/v1/nodes/localhost")
-    names = {n for i in (node.get("status") or {}).get("images") or [] for n in i.get("names") or []}
-    if not any(n.endswith("/" + image) or n == image for n in names):
+    loaded = {n for i in (node.get("status") or {}).get("images") or [] for n in i.get("names") or []}
+    if not any(n.endswith("/" + image) or n == image for n in loaded):
         await asyncio.to_thread(subprocess.run, [str(REPO / "hack" / "images")], check=True, timeout=1800)
 
 
-async def create_namespace(kube: Kube, env: Env, prefix: str, rbac: bool = True) -> str:
-    """A fresh namespace (restricted Pod Security) and, with `rbac`, the chart's rules for the operator's user."""
+async def create_namespace(kube: Kube, prefix: str) -> str:
+    """A fresh namespace (restricted Pod Security), labelled as the benchmark's."""
     name = f"bench-{prefix}-{uuid.uuid4().hex[:5]}"
     await kube.create("namespaces", None, {"metadata": {"name": name, "labels": {
         BENCH_LABEL: "true", "pod-security.kubernetes.io/enforce": "restricted"}}})
-    if rbac:
-        await asyncio.to_thread(grant_rbac, env, name)
     return name
-
-
-def grant_rbac(env: Env, namespace: str) -> None:
-    """A Role in the namespace with the chart's rules, and the chart's small ClusterRole (shared, idempotent)."""
-    kubectl(env, "apply", "-f", "-", stdin=json.dumps(operator_rbac(namespace)))
 
 
 async def delete_namespaces(kube: Kube, namespaces: list[str], timeout: float = 90) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.cluster import AuditLog, Env, create_namespace, delete_namespaces
+from bench.cluster import AuditLog, create_namespace, delete_namespaces
 from bench.kube import Kube
 from bench.operator import Operator
+from tests.support.cluster import Cluster
 
 
 def loadavg() -> list[float]:
@@ -23,7 +25,7 @@ def loadavg() -> list[float]:
 class Context:
     """Shared by all parts of one benchmark run."""
 
-    env: Env
+    cluster: Cluster
     kube: Kube
     log_dir: Path
     profile_dir: Path | None
@@ -32,7 +34,8 @@ class Context:
 
     def audit(self, namespaces: list[str]) -> AuditLog:
         """An audit log reader from now on, for the operator's requests in `namespaces`."""
-        return AuditLog(self.env.audit_log, set(namespaces))
+        assert self.cluster.audit_log is not None, "the benchmark reads the local cluster's audit log"
+        return AuditLog(self.cluster.audit_log, set(namespaces))
 
 
 @dataclass
@@ -52,12 +55,12 @@ async def scope(
     names: list[str] = []
     operator: Operator | None = None
     try:
-        for index in range(namespaces):
-            names.append(await create_namespace(ctx.kube, ctx.env, label, rbac=index < watched))
-        operator = Operator(ctx.env, names[:watched], ctx.log_dir, label, ctx.profile_dir)
+        for _ in range(namespaces):
+            names.append(await create_namespace(ctx.kube, label))
+        operator = Operator(ctx.cluster, names[:watched], ctx.log_dir, label, ctx.profile_dir)
+        await asyncio.to_thread(operator.grant_rbac)
         if start:
-            operator.start()
-            await operator.wait_alive()
+            await operator.start_measured()
         yield Scope(names, operator, loadavg())
     finally:
         if operator is not None:

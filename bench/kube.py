@@ -19,10 +19,9 @@ from typing import Any
 import aiohttp
 from kubernetes import client, config
 
+from cronflow import names
+
 Obj = dict[str, Any]
-
-SJ_GROUP, SJ_VERSION, SJ_PLURAL = "cronflow.dev", "v1alpha1", "scheduledjobs"
-
 
 TOO_MANY_REQUESTS_RETRIES = 30
 
@@ -40,7 +39,7 @@ def path_of(resource: str, namespace: str | None = None, name: str | None = None
     prefix = {
         "cronjobs": "/apis/batch/v1",
         "jobs": "/apis/batch/v1",
-        "scheduledjobs": f"/apis/{SJ_GROUP}/{SJ_VERSION}",
+        names.PLURAL: f"/apis/{names.API_VERSION}",
     }.get(resource, "/api/v1")
     path = prefix + (f"/namespaces/{namespace}" if namespace else "") + f"/{resource}"
     return path + (f"/{name}" if name else "")

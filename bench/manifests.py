@@ -1,59 +1,49 @@
-"""Manifests the benchmark applies: ScheduledJobs, and plain CronJobs equivalent to what cronflow builds."""
+"""What the benchmark creates beyond tests/support's ScheduledJob: its flow, Pending pods, plain CronJobs."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bench.kube import Obj
+from cronflow import names
+from cronflow.api.models import parse_spec
+from cronflow.children.cronjob import Owner, build_cronjob
+from tests.support import manifests
 
-FAR_OFF = "0 3 1 1 *"
-"""A schedule that does not fire during a benchmark: pods need not run for most parts."""
-NOWHERE = {"cronflow.dev/bench-node": "none"}
+NOWHERE = {f"{names.GROUP}/bench-node": "none"}
 """A node selector no node has: Jobs are created, their pods stay Pending and never run."""
-SJ_LABEL = "cronflow.dev/scheduledjob"
-TOKEN_ANNOTATION = "cronflow.dev/trigger-token"
 
 
 def scheduledjob(
     name: str,
     namespace: str,
-    schedule: str = FAR_OFF,
-    endpoint: str = "http://flows.invalid/api/v1/flow/run",
+    endpoint: str = manifests.NO_FLOW_SERVICE,
     pods_run: bool = False,
     **spec: Any,
 ) -> Obj:
-    """A ScheduledJob; its pods stay Pending unless `pods_run`."""
-    body: dict[str, Any] = {
-        "schedule": schedule,
-        "flow": {"endpoint": endpoint, "timeoutSeconds": 20, "binaryPath": "bench/flow.ibflowbin"},
-        **spec,
-    }
-    if not pods_run:
-        body["jobTemplate"] = {"nodeSelector": NOWHERE}
-    return {
-        "apiVersion": "cronflow.dev/v1alpha1",
-        "kind": "ScheduledJob",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": body,
-    }
+    """tests/support's ScheduledJob with a 20 s flow of a binary; its pods stay Pending unless `pods_run`."""
+    flow = {"endpoint": endpoint, "timeoutSeconds": 20, "binaryPath": "bench/flow.ibflowbin"}
+    pods = {} if pods_run else {"jobTemplate": {"nodeSelector": NOWHERE}}
+    return manifests.scheduledjob(name, namespace, flow=flow, **pods, **spec)
 
 
-def plain_cronjob(built: Obj, name: str, namespace: str) -> Obj:
-    """A CronJob with the spec of one cronflow built, not owned and not labelled for cronflow."""
-    spec = copy.deepcopy(built["spec"])
-    for meta in (spec["jobTemplate"].get("metadata") or {}, spec["jobTemplate"]["spec"]["template"]["metadata"]):
+def plain_cronjob(sj: Obj, name: str, namespace: str, job_image: str) -> Obj:
+    """The CronJob cronflow builds for the ScheduledJob `sj` (its own builder), named `name`, not owned and
+    not labelled for cronflow."""
+    built = build_cronjob(Owner(sj["metadata"]["name"], namespace, uid=""), parse_spec(sj["spec"]), job_image)
+    template = built["spec"]["jobTemplate"]
+    for meta in (template["metadata"], template["spec"]["template"]["metadata"]):
         meta.pop("labels", None)
         meta.pop("annotations", None)
-    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name, "namespace": namespace},
-            "spec": spec}
+    return {"apiVersion": built["apiVersion"], "kind": built["kind"],
+            "metadata": {"name": name, "namespace": namespace}, "spec": built["spec"]}
 
 
 def scheduledjob_of(obj: Obj) -> str:
     """The ScheduledJob a child (CronJob, Job) belongs to, by its label."""
-    return str((obj["metadata"].get("labels") or {}).get(SJ_LABEL, ""))
+    return str((obj["metadata"].get("labels") or {}).get(names.SCHEDULEDJOB_LABEL, ""))
 
 
 def trigger_token(obj: Obj) -> str:
     """The trigger token a manual Job was created for."""
-    return str((obj["metadata"].get("annotations") or {}).get(TOKEN_ANNOTATION, ""))
+    return str((obj["metadata"].get("annotations") or {}).get(names.TRIGGER_TOKEN_ANNOTATION, ""))

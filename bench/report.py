@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench.cluster import REPO
 from bench.kube import Kube
+from tests.support.cluster import REPO
 
 
 def machine() -> dict[str, Any]:

@@ -23,11 +23,10 @@ async def after_bulk(ctx: Context, sc: Scope) -> dict[str, Any]:
     audit = ctx.audit([ns])
     stopped_at = time.time()
     stop_seconds = operator.stop()
-    started = operator.start()
-    alive = await operator.wait_alive()
+    started, alive = await operator.start_measured()
     resumed = time.monotonic()
     deadline = time.monotonic() + 60 + objects * 0.2
-    while (done := await operator.metric("cronflow_reconciles_total")) < objects:
+    while (done := await asyncio.to_thread(operator.metric, "cronflow_reconciles_total")) < objects:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the restarted operator resumed {done:.0f} of {objects} ScheduledJobs in "
                                f"{time.monotonic() - started:.0f} s (stuck?); see {operator.log_path}")

@@ -63,7 +63,7 @@ def results_of(obj: Obj) -> list[str]:
 async def run(ctx: Context, runs: int) -> dict[str, Any]:
     """p50/p99 of Job finished -> result in status, over `runs` runs."""
     began = time.monotonic()
-    with contextlib.contextmanager(serve)(host=ctx.env.pod_gateway) as server:
+    with contextlib.contextmanager(serve)(host=ctx.cluster.pod_gateway) as server:
         async with scope(ctx, "results") as sc:
             ns = sc.namespaces[0]
             jobs = Jobs()

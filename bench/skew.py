@@ -1,7 +1,7 @@
 """Part 6: scheduling skew of `* * * * *` ScheduledJobs against plain CronJobs in the same run.
 
-Both kinds share one spec (the plain ones are copies of a CronJob cronflow built, in a namespace the
-operator does not watch); their pods stay Pending. For every Job of the measured minutes: creation
+Both kinds share one spec (the plain ones are built by cronflow's own `build_cronjob`, in a namespace
+the operator does not watch); their pods stay Pending. For every Job of the measured minutes: creation
 minus the scheduled minute (the CronJob controller's `batch.kubernetes.io/cronjob-scheduled-timestamp`),
 from creationTimestamp (whole seconds) and from the moment a watch delivered the Job (milliseconds).
 """
@@ -59,14 +59,13 @@ async def run(ctx: Context, each: int = 10, minutes: int = 3) -> dict[str, Any]:
                    await Watch(ctx.kube, "cronjobs", ns, cronjobs).start(),
                    await Watch(ctx.kube, "scheduledjobs", ns, statuses).start()]
         try:
-            names = [f"skew-{i}" for i in range(each)]
-            await ctx.kube.create_many("scheduledjobs", ns, [
-                scheduledjob(n, ns, schedule="* * * * *", concurrencyPolicy="Allow") for n in names])
+            sjs = [scheduledjob(f"skew-{i}", ns, schedule="* * * * *", concurrencyPolicy="Allow") for i in range(each)]
+            names = [sj["metadata"]["name"] for sj in sjs]
+            await ctx.kube.create_many("scheduledjobs", ns, sjs)
             await wait_for("statuses", statuses.has_all(names), timeout=60)
             await wait_for("CronJobs", cronjobs.has_all(names), timeout=60)
-            template = await ctx.kube.get(f"/apis/batch/v1/namespaces/{ns}/cronjobs/{names[0]}")
             await ctx.kube.create_many("cronjobs", plain_ns, [
-                plain_cronjob(template, f"plain-{i}", plain_ns) for i in range(each)])
+                plain_cronjob(sjs[0], f"plain-{i}", plain_ns, sc.operator.job_image) for i in range(each)])
             first = math.ceil((time.time() + 1) / 60) * 60
             await asyncio.sleep(first + (minutes - 1) * 60 + 20 - time.time())
         finally:

@@ -2,23 +2,28 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 
+from cronflow import names
 from tests.support.rbac import OPERATOR_USER, operator_rbac
 
 REPO = Path(__file__).resolve().parents[2]
 HACK_CLUSTER = REPO / "hack" / "cluster"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+JOB_IMAGE = "cronflow-job:dev"
+"""The job image `hack/images` builds and loads into the node."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 T = TypeVar("T")
 
 
@@ -60,6 +65,16 @@ class Cluster:
         """`kubectl get ... -o json`, parsed."""
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
+    def install_crd(self) -> None:
+        """The ScheduledJob CRD from crds/, as users install it; returns once the API serves ScheduledJobs."""
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+        self.kubectl("wait", "--for", "condition=Established", "--timeout", "60s", f"crd/{names.PLURAL}.{names.GROUP}")
+        # Established comes before the storage is ready: until then requests get 429 "(re)initializing".
+        wait_until(
+            "the ScheduledJob API to be served",
+            lambda: self.kubectl("get", names.PLURAL, "-A", check=False).returncode == 0, timeout=60, every=0.5,
+        )
+
     def audit_offset(self) -> int:
         """A mark in the audit log; `operator_requests(since=mark)` reads what came after it."""
         assert self.audit_log is not None, "this check needs the local cluster's audit log"
@@ -90,10 +105,10 @@ class Cluster:
         ]
 
 
-def hack_cluster(*args: str) -> str:
+def hack_cluster(*args: str, timeout: float = 1800) -> str:
     """Run `hack/cluster ARGS` (progress goes to stderr); returns what it printed on stdout."""
     return subprocess.run(
-        [str(HACK_CLUSTER), *args], check=True, stdout=subprocess.PIPE, text=True, timeout=1800
+        [str(HACK_CLUSTER), *args], check=True, stdout=subprocess.PIPE, text=True, timeout=timeout
     ).stdout.strip()
 
 
@@ -107,6 +122,21 @@ def hack_cluster_env() -> dict[str, str]:
     return values
 
 
+def local_cluster(with_node: bool = False, timeout: float = 1800) -> Cluster:
+    """Start the local cluster (`hack/cluster up`, which builds it first when needed, and reuses a running
+    one) and put its pinned binaries first on this process's PATH."""
+    kubeconfig = Path(hack_cluster("up", *(["--with-node"] if with_node else []), timeout=timeout).splitlines()[-1])
+    env = hack_cluster_env()
+    os.environ["PATH"] = env["PATH"]
+    return Cluster(
+        kubeconfig=kubeconfig,
+        operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
+        audit_log=Path(env["CRONFLOW_AUDIT_LOG"]),
+        pod_gateway=env["CRONFLOW_POD_GATEWAY"],
+        managed=True,
+    )
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as sock:
@@ -115,55 +145,93 @@ def free_port() -> int:
 
 
 class OperatorProcess:
-    """`python -m cronflow` as users run it, watching one namespace, under the operator's own user."""
+    """`python -m cronflow` as users run it, watching one namespace or several, under the operator's own user.
 
-    def __init__(self, cluster: Cluster, namespace: str, log_path: Path, job_image: str = "cronflow-job:dev"):
+    The child gets this process's environment (so a PYTHONPATH set here chooses the cronflow it runs),
+    the operator's kubeconfig and `env`. `verbose` runs it with `--verbose` (debug logs).
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        namespace: str | Sequence[str],
+        log_path: Path,
+        job_image: str = JOB_IMAGE,
+        verbose: bool = True,
+    ):
         self.env: dict[str, str] = {}
         """Extra CRONFLOW_* settings for the next start."""
         self.cluster = cluster
-        self.namespace = namespace
+        self.namespaces = [namespace] if isinstance(namespace, str) else list(namespace)
+        self.namespace = self.namespaces[0]
+        """The (first) namespace it watches."""
         self.log_path = log_path
         self.job_image = job_image
+        self.verbose = verbose
         self.proc: subprocess.Popen[bytes] | None = None
+        self.liveness_port = 0
         self.metrics_port = 0
+        self.started_at = 0.0
+        """time.time() when the process was last launched (to compare with audit-log times)."""
 
     def grant_rbac(self) -> None:
-        """The chart's rules for namespace scope: a Role in the namespace, the small ClusterRole."""
-        self.cluster.kubectl("apply", "-f", "-", input=json.dumps(operator_rbac(self.namespace)))
+        """The chart's rules for namespace scope: a Role in each namespace, the small ClusterRole."""
+        for namespace in self.namespaces:
+            self.cluster.kubectl("apply", "-f", "-", input=json.dumps(operator_rbac(namespace)))
 
-    def start(self) -> None:
-        """Start and wait until kopf reports itself alive."""
-        port = free_port()
-        self.metrics_port = free_port()
+    def launch(self) -> float:
+        """Start the process without waiting for it; returns the monotonic time it was started."""
+        self.liveness_port, self.metrics_port = free_port(), free_port()
         env = {**os.environ, **self.env, "KUBECONFIG": str(self.cluster.operator_kubeconfig)}
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cronflow", "--namespace", self.namespace, "--job-image", self.job_image,
-             "--liveness-port", str(port), "--metrics-port", str(self.metrics_port), "--verbose"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        args = [sys.executable, "-m", "cronflow"]
+        for namespace in self.namespaces:
+            args += ["--namespace", namespace]
+        args += ["--job-image", self.job_image, "--liveness-port", str(self.liveness_port),
+                 "--metrics-port", str(self.metrics_port), *(["--verbose"] if self.verbose else [])]
+        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            self.started_at = time.time()
+            started = time.monotonic()
+            self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return started
 
-        def alive() -> bool:
+    def wait_alive(self, timeout: float = 60, every: float = 0.25) -> float:
+        """Poll the liveness endpoint every `every` seconds; the monotonic time it first answered 200."""
+
+        def alive() -> float | None:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise AssertionError(f"operator exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                answer = requests.get(f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=1)
             except requests.RequestException:
-                return False
+                return None
+            return time.monotonic() if answer.status_code == 200 else None
 
-        wait_until("the operator's liveness endpoint", alive, timeout=60)
+        return wait_until(f"the operator's liveness endpoint (log: {self.log_path})", alive, timeout, every)
 
-    def stop(self, kill: bool = False) -> None:
-        """Stop it (SIGKILL when `kill`, as a crash would)."""
+    def start(self) -> None:
+        """Start and wait until kopf reports itself alive."""
+        self.launch()
+        self.wait_alive()
+
+    @property
+    def pid(self) -> int:
+        """The process id of the running (or last) process."""
+        assert self.proc is not None, "not started"
+        return self.proc.pid
+
+    def stop(self, kill: bool = False) -> float:
+        """Stop it (SIGKILL when `kill`, as a crash would; after SIGTERM, SIGKILL at 20 s); seconds it took."""
         if self.proc is None or self.proc.poll() is not None:
-            return
+            return 0.0
+        began = time.monotonic()
         self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        return round(time.monotonic() - began, 2)
 
     def restart(self) -> None:
         """Stop and start again."""
@@ -173,6 +241,23 @@ class OperatorProcess:
     def metrics(self) -> str:
         """What /metrics serves now."""
         return requests.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+
+    def metric(self, name: str) -> float:
+        """The sum of all samples of metric `name` on /metrics now (0 when absent)."""
+        pattern = re.compile(rf"^{re.escape(name)}(?:{{[^}}]*}})? ([0-9.e+-]+)$", re.MULTILINE)
+        return sum(float(value) for value in pattern.findall(self.metrics()))
+
+    def rss_mb(self) -> float:
+        """Its resident set size now (/proc/PID/status VmRSS), MiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        """Its user + system CPU time so far (/proc/PID/stat), seconds."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / CLOCK_TICKS, 2)
 
     def log(self) -> str:
         """What the operator printed so far."""
