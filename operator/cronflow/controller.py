@@ -135,7 +135,7 @@ class Controller:
                 return
             memory = self._memory.setdefault(key, Memory())
             outcome = await asyncio.to_thread(
-                reconcile, observed, self.writer, self.job_image, datetime.now(UTC), memory
+                reconcile, observed, self.writer, self.job_image, datetime.now(UTC), memory, self._recorded
             )
         except Exception as error:
             failures = self._failures[key] = self._failures.get(key, 0) + 1
@@ -151,11 +151,13 @@ class Controller:
             metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
         self._failures.pop(key, None)
         metrics.RECONCILES.labels(result="invalid" if outcome.invalid else "ok").inc()
-        for result in outcome.results:
-            metrics.RUNS.labels(trigger=result["trigger"], status=result["status"]).inc()
-            self.on_result(observed.scheduledjob, result)
         if outcome.requeue_after is not None:
             self.add(key, outcome.requeue_after)
+
+    def _recorded(self, sj: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+        """A result is in the status (called from the pass's thread)."""
+        metrics.RUNS.labels(trigger=result["trigger"], status=result["status"]).inc()
+        self.on_result(sj, result)
 
     def _forget(self, key: Key) -> None:
         self._failures.pop(key, None)

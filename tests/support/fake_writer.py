@@ -59,6 +59,12 @@ class FakeWriter:
     writes: list[str] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)
     status_patches: list[dict[str, Any]] = field(default_factory=list)
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    """Results handed to `record` (reconcile's on_recorded)."""
+
+    def record(self, sj: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+        """Reconcile's on_recorded: keep the result."""
+        self.recorded.append(dict(result))
 
     def observed(self) -> Observed:
         """The world as the watch caches would show it now."""

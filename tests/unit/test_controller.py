@@ -32,7 +32,9 @@ class Passes:
         self.release.set()
         self.entered = threading.Event()
 
-    def __call__(self, observed: Observed, writer: Any, image: str, now: Any, memory: Memory) -> Outcome:
+    def __call__(
+        self, observed: Observed, writer: Any, image: str, now: Any, memory: Memory, on_recorded: Any = None
+    ) -> Outcome:
         self.calls += 1
         self.entered.set()
         self.release.wait(5)

@@ -215,8 +215,8 @@ def _check_apply_failed(w: FakeWriter, _: Outcome) -> None:
     assert w.sj["status"]["lastTrigger"] == "now"
 
 
-def _check_outage(w: FakeWriter, outcome: Outcome) -> None:
-    assert len(outcome.results) == 10
+def _check_outage(w: FakeWriter, _: Outcome) -> None:
+    assert len(w.recorded) == 10
     results = w.sj["status"]["results"]
     assert [r["job"] for r in results] == [f"nightly-290{m:02d}" for m in range(9, -1, -1)]  # newest first, once each
     assert w.sj["status"]["succeeded"] == 10
@@ -224,14 +224,14 @@ def _check_outage(w: FakeWriter, outcome: Outcome) -> None:
     assert len(w.status_patches) == 1
 
 
-def _check_deleted(w: FakeWriter, outcome: Outcome) -> None:
-    (result,) = outcome.results
+def _check_deleted(w: FakeWriter, _: Outcome) -> None:
+    (result,) = w.recorded
     assert (result["status"], result["message"]) == ("ERROR", "the Job was deleted before it finished")
     assert "nightly-29001" not in w.jobs  # finalizer off: the deletion went through
 
 
-def _check_recorded(w: FakeWriter, outcome: Outcome) -> None:
-    (result,) = outcome.results
+def _check_recorded(w: FakeWriter, _: Outcome) -> None:
+    (result,) = w.recorded
     assert (result["status"], result["httpResult"]["status"]) == ("OK", 200)
     job = w.jobs["nightly-29001"]["metadata"]
     assert job["finalizers"] == [] and job["annotations"][names.RECORDED_ANNOTATION] == "true"
@@ -287,14 +287,14 @@ CASES = [
 def test_sync_scheduledjob(case: Case) -> None:
     world = converged(**case.spec)
     case.change(world)
-    outcome = reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    outcome = reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
     assert world.writes == case.writes
     assert reasons(world) == case.events
     if case.check is not None:
         case.check(world, outcome)
     if case.converges:
         world.writes.clear()
-        reconcile(world.observed(), world, IMAGE, NOW, Memory())
+        reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
         assert world.writes == [], "a second pass over the result must write nothing"
 
 
@@ -316,6 +316,19 @@ def test_transient_errors_propagate_for_the_queue_to_retry() -> None:
         world.fail["apply CronJob"] = ApiError(status, "x", "try again")
         with pytest.raises(ApiError):
             reconcile(world.observed(), world, IMAGE, NOW, Memory())
+
+
+def test_a_result_is_reported_once_even_when_its_release_fails_and_the_pass_runs_again() -> None:
+    world = converged()
+    _finished_job(world)
+    world.fail["patch Job"] = ApiError(409, "Conflict", "the object has been modified")
+    with pytest.raises(ApiError):
+        reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    assert [r["job"] for r in world.recorded] == ["nightly-29001"]
+    world.fail.clear()
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    assert [r["job"] for r in world.recorded] == ["nightly-29001"]
+    assert world.jobs["nightly-29001"]["metadata"]["finalizers"] == []
 
 
 def test_a_stale_cache_conflicts_instead_of_recording_twice() -> None:

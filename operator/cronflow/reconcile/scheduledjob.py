@@ -17,7 +17,7 @@ A pass over an unchanged world writes nothing.
 
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,14 +66,20 @@ class Memory:
 
 @dataclass
 class Outcome:
-    """What one pass did: the results it recorded, and when to look again regardless of events."""
+    """What one pass did: when to look again regardless of events, and whether the spec was invalid."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
     requeue_after: float | None = None
     invalid: bool = False
 
 
-def reconcile(observed: Observed, writer: Writer, job_image: str, now: datetime, memory: Memory) -> Outcome:
+OnRecorded = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
+"""Called with (ScheduledJob, result) once a result is in the status (notifications, metrics)."""
+
+
+def reconcile(
+    observed: Observed, writer: Writer, job_image: str, now: datetime, memory: Memory,
+    on_recorded: OnRecorded | None = None,
+) -> Outcome:
     """One pass over a ScheduledJob (the steps of the module docstring)."""
     sj = observed.scheduledjob
     meta, status = sj["metadata"], sj.get("status") or {}
@@ -165,9 +171,11 @@ def reconcile(observed: Observed, writer: Writer, job_image: str, now: datetime,
                 raise
             writer.post_event(sj, "Warning", names.STATUS_WRITE_FAILED, f"the status could not be written: {error}")
             return outcome  # nothing recorded, nothing released: a later pass tries again
+    for result in plan.results:
+        if on_recorded is not None:
+            on_recorded(sj, result)  # now, even if a later step of this pass fails and it runs again
     for type_, event_reason, event_message in events:
         writer.post_event(sj, type_, event_reason, event_message)
-    outcome.results = plan.results
 
     # 8. Recorded Jobs released, old scheduled Jobs deleted.
     for job in plan.release:
