@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from tests.support.cluster import Cluster, OperatorProcess, hack_cluster, hack_cluster_env
+from tests.support.cluster import Cluster, OperatorProcess, hack_cluster, local_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 TIERS = ("unit", "integration", "e2e", "lifecycle")
@@ -60,16 +60,7 @@ def cluster() -> Iterator[Cluster]:
         yield external
         return
     was_running = "kube-apiserver: running" in hack_cluster("status")
-    kubeconfig = Path(hack_cluster("up").splitlines()[-1])
-    env = hack_cluster_env()
-    os.environ["PATH"] = env["PATH"]
-    yield Cluster(
-        kubeconfig=kubeconfig,
-        operator_kubeconfig=kubeconfig.parent / "operator.kubeconfig",
-        audit_log=Path(env["CRONFLOW_AUDIT_LOG"]),
-        pod_gateway=env["CRONFLOW_POD_GATEWAY"],
-        managed=True,
-    )
+    yield local_cluster()
     if not was_running and os.environ.get("CRONFLOW_KEEP_CLUSTER") != "1":
         hack_cluster("down")
 
@@ -94,11 +85,8 @@ def api(cluster: Cluster) -> client.ApiClient:
 
 @pytest.fixture(scope="session")
 def crd(cluster: Cluster) -> None:
-    """The ScheduledJob CRD installed from crds/ (as users would) and established."""
-    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
-    cluster.kubectl(
-        "wait", "--for", "condition=Established", "--timeout", "60s", "crd/scheduledjobs.cronflow.dev"
-    )
+    """The ScheduledJob CRD installed from crds/ (as users would), established and served."""
+    cluster.install_crd()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from tests.support.cluster import Cluster, wait_until
 from tests.support.flow_server import Server, serve
 from tests.support.helm import helm_binary
+from tests.support.manifests import scheduledjob
 
 pytestmark = pytest.mark.e2e
 
@@ -119,12 +120,7 @@ def test_installed_operator_runs_a_triggered_scheduledjob_and_records_its_result
 ) -> None:
     release.wait_available()
     cluster, watched = release.cluster, release.watched
-    scheduled_job = {
-        "apiVersion": "cronflow.dev/v1alpha1",
-        "kind": "ScheduledJob",
-        "metadata": {"name": "helm-e2e"},
-        "spec": {"schedule": "0 0 1 1 *", "flow": {"endpoint": f"{gateway_server.url}/ok"}},
-    }
+    scheduled_job = scheduledjob("helm-e2e", schedule="0 0 1 1 *", flow={"endpoint": f"{gateway_server.url}/ok"})
     cluster.kubectl("apply", "-n", watched, "-f", "-", input=json.dumps(scheduled_job))
     triggered = subprocess.run(
         [str(PLUGIN), "trigger", "helm-e2e", "-n", watched, "--kubeconfig", str(cluster.kubeconfig)],

@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 
 from tests.support.cluster import Cluster, OperatorProcess, free_port, wait_until
 from tests.support.flow_server import Server, serve
+from tests.support.manifests import scheduledjob
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +46,8 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 def apply_sj(cluster: Cluster, namespace: str, endpoint: str, name: str = "flow", **spec: Any) -> None:
-    manifest = {
-        "apiVersion": "cronflow.dev/v1alpha1", "kind": "ScheduledJob",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"schedule": "0 3 * * *", "flow": {"endpoint": endpoint, "timeoutSeconds": 20}, **spec},
-    }
+    manifest = scheduledjob(name, namespace, schedule="0 3 * * *", flow={"endpoint": endpoint, "timeoutSeconds": 20},
+                            **spec)
     cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
 
 

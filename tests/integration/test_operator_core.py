@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import manifests
 from tests.support.cluster import Cluster, OperatorProcess, wait_until
 from tests.unit.bad_manifests import BAD_MANIFESTS
 
@@ -13,17 +14,12 @@ pytestmark = pytest.mark.integration
 
 
 def scheduledjob(namespace: str, name: str = "nightly", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "cronflow.dev/v1alpha1",
-        "kind": "ScheduledJob",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "schedule": "30 2 * * *",
-            "timeZone": "Europe/Amsterdam",
-            "flow": {"endpoint": "https://flows.example.com/api/v1/flow/run", "settings": {"tags": ["a"]}},
-            **spec,
-        },
-    }
+    return manifests.scheduledjob(name, namespace, **{
+        "schedule": "30 2 * * *",
+        "timeZone": "Europe/Amsterdam",
+        "flow": {"endpoint": "https://flows.example.com/api/v1/flow/run", "settings": {"tags": ["a"]}},
+        **spec,
+    })
 
 
 def apply(cluster: Cluster, manifest: dict[str, Any]) -> None:
