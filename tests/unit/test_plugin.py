@@ -115,7 +115,7 @@ def test_trigger_tokens_are_unique_readable_and_fit_the_spec() -> None:
     tokens = {new_trigger_token(NOW) for _ in range(1000)}
     assert len(tokens) == 1000
     for token in tokens:
-        assert re.fullmatch(r"2026-03-28T12:00:30Z-[0-9a-f]{6}", token)
+        assert re.fullmatch(r"2026-03-28T12:00:30Z-[0-9a-f]{10}", token)
         assert len(token) <= 128
 
 

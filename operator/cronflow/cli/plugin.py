@@ -51,8 +51,8 @@ class ScheduledJobs:
 
 
 def new_trigger_token(now: datetime) -> str:
-    """A trigger token never used before: the time (readable in status.lastTrigger) plus 24 random bits."""
-    return f"{format_time(now)}-{secrets.token_hex(3)}"
+    """A trigger token never used before: the time (readable in status.lastTrigger) plus 40 random bits (two triggers in one second must differ)."""
+    return f"{format_time(now)}-{secrets.token_hex(5)}"
 
 
 def trigger(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
