@@ -150,6 +150,15 @@ class KubeWriter:
         )
         log.info("patched Job %s/%s: finalizers %s", meta["namespace"], meta["name"], finalizers)
 
+    def secret_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        """A Secret's labels, or None when it does not exist (the answer's data is dropped unread)."""
+        response = call_kubeapi(core_api().read_namespaced_secret, name, namespace, not_found=None,
+                                _preload_content=False)
+        if response is None:
+            return None
+        labels: dict[str, str] = _json(response)["metadata"].get("labels") or {}
+        return labels
+
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The (newest) pod of a Job as a plain dict, or None when it has none."""
         pods = self.list_pods(namespace, {"batch.kubernetes.io/job-name": job_name})
@@ -174,9 +183,15 @@ class KubeWriter:
         post_event(obj, type_, reason, message)
 
 
+class SecretNotUsable(Exception):
+    """A referenced Secret that is missing or not labelled usable (the message names it, never a value)."""
+
+
 def read_secret(namespace: str, name: str) -> dict[str, str]:
-    """A Secret's data, decoded. Values are never logged or written anywhere by the operator."""
+    """A Secret's data, decoded, if it carries the usable label. Values are never logged or written."""
     secret: Any = call_kubeapi(core_api().read_namespaced_secret, name, namespace)
+    if (secret.metadata.labels or {}).get(names.USABLE_LABEL) != "true":
+        raise SecretNotUsable(f'Secret {name} is not labelled {names.USABLE_LABEL}: "true"')
     return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
 
 

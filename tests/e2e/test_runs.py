@@ -183,6 +183,7 @@ def test_webhook_gets_exactly_one_delivery_and_email_arrives(
                     "CRONFLOW_SMTP_STARTTLS": "false", "CRONFLOW_SMTP_FROM": "cronflow@test.local"}
     operator.restart()
     node.kubectl("-n", namespace, "create", "secret", "generic", "hook-headers", "--from-literal=X-Hook-Token=s3cret")
+    node.kubectl("-n", namespace, "label", "secret", "hook-headers", "cronflow.dev/usable=true")
     apply_sj(node, namespace, f"{flow_server.url}/fail", notifications={
         "on": ["Failure", "Success"],
         "webhook": {"url": f"{webhook_server.url}/ok", "headers": {"X-Team": "data"},

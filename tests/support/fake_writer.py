@@ -52,6 +52,8 @@ class FakeWriter:
     watcher_deployment: dict[str, Any] | None = None
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Secret name -> its labels."""
     watcher_pods: list[dict[str, Any]] = field(default_factory=list)
     watcher_api: FakeWatcher = field(default_factory=FakeWatcher)
     fail: dict[str, ApiError] = field(default_factory=dict)
@@ -135,6 +137,9 @@ class FakeWriter:
         stored["metadata"].setdefault("annotations", {}).update(annotations or {})
         if stored["metadata"].get("deletionTimestamp") and names.RESULT_FINALIZER not in finalizers:
             del self.jobs[name]  # nothing holds it any more
+
+    def secret_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        return self.secrets.get(name)
 
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         return self.pods.get(job_name)

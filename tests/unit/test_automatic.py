@@ -297,7 +297,7 @@ def automatic_world(raw: dict[str, Any]) -> FakeWriter:
     sj = {"apiVersion": "cronflow.dev/v1alpha1", "kind": "ScheduledJob", "spec": copy.deepcopy(raw), "status": {},
           "metadata": {"name": OWNER.name, "namespace": OWNER.namespace, "uid": OWNER.uid, "generation": 1,
                        "resourceVersion": "1"}}
-    return FakeWriter(sj=sj)
+    return FakeWriter(sj=sj, secrets={"flow-token": {names.USABLE_LABEL: "true"}})
 
 
 def run_reconcile(world: FakeWriter) -> None:

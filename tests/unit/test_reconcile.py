@@ -417,3 +417,41 @@ def test_the_watcher_is_put_back_with_its_token_when_deleted() -> None:
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
     assert world.watcher_deployment["spec"]["replicas"] == 1
     assert world.watcher_deployment["spec"]["template"] == token["spec"]["template"]  # same token kept
+
+
+TOKEN_REF = {"endpoint": "https://flows.example.com/run", "authTokenSecretRef": {"name": "flow-token", "key": "t"}}
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    (None, "Secret flow-token does not exist"),
+    ({}, 'Secret flow-token is not labelled cronflow.dev/usable: "true"'),
+    ({names.USABLE_LABEL: "false"}, 'Secret flow-token is not labelled cronflow.dev/usable: "true"'),
+])
+def test_a_secret_that_is_not_usable_stops_every_run_that_would_read_it(
+    labels: dict[str, str] | None, message: str
+) -> None:
+    world = FakeWriter(sj=scheduledjob(flow=TOKEN_REF, trigger="now"))
+    if labels is not None:
+        world.secrets["flow-token"] = labels
+    outcome = reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    condition = ready(world)
+    assert (condition["status"], condition["reason"]) == ("False", names.SECRET_NOT_USABLE)
+    assert condition["message"].startswith(message)
+    assert world.cronjob is not None and world.cronjob["spec"]["suspend"] is True
+    assert not any(w.startswith("create Job") for w in world.writes)
+    assert reasons(world) == [names.TRIGGER_FAILED, names.SECRET_NOT_USABLE]
+    assert outcome.requeue_after is not None and outcome.requeue_after <= 30
+
+    world.secrets["flow-token"] = {names.USABLE_LABEL: "true"}
+    world.sj["spec"]["trigger"] = "again"
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    assert ready(world)["status"] == "True"
+    assert world.cronjob["spec"]["suspend"] is False
+    assert any(w.startswith("create Job") for w in world.writes)
+
+
+def test_the_webhook_headers_secret_needs_the_label_too() -> None:
+    notifications = {"webhook": {"url": "https://hooks.example.com/x", "headersSecretRef": {"name": "hook"}}}
+    world = FakeWriter(sj=scheduledjob(notifications=notifications), secrets={"hook": {"team": "a"}})
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert (ready(world)["reason"], "hook" in ready(world)["message"]) == (names.SECRET_NOT_USABLE, True)

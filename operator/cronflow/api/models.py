@@ -228,6 +228,13 @@ class ScheduledJobSpec(_Model):
     ) = None
     job_template: JobTemplate | None = None
 
+    def secret_names(self) -> list[str]:
+        """The Secrets this ScheduledJob references (each must carry the usable label)."""
+        refs = [self.flow.auth_token_secret_ref,
+                self.notifications.webhook.headers_secret_ref if self.notifications and self.notifications.webhook
+                else None]
+        return sorted({ref.name for ref in refs if ref is not None})
+
 
 class HttpHeader(_StatusModel):
     """One response header."""

@@ -91,13 +91,13 @@ def build_job_template(
     }
 
 
-def build_cronjob(owner: Owner, spec: ScheduledJobSpec, job_image: str) -> dict[str, Any]:
-    """The CronJob of a ScheduledJob, suspended while disabled or in automatic mode."""
+def build_cronjob(owner: Owner, spec: ScheduledJobSpec, job_image: str, runnable: bool = True) -> dict[str, Any]:
+    """The CronJob of a ScheduledJob, suspended while disabled, in automatic mode or not `runnable`."""
     automatic = spec.automatic is not None and spec.automatic.enabled
     cronjob_spec: dict[str, Any] = {
         "schedule": spec.schedule,
         "timeZone": spec.time_zone,
-        "suspend": not spec.enabled or automatic,
+        "suspend": not spec.enabled or automatic or not runnable,
         "concurrencyPolicy": spec.concurrency_policy,
         "successfulJobsHistoryLimit": HISTORY_LIMIT,
         "failedJobsHistoryLimit": HISTORY_LIMIT,

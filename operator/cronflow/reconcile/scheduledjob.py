@@ -37,6 +37,8 @@ from cronflow.status import READY_MESSAGE, set_condition, status_patch
 DEFAULT_HISTORY_LIMIT = 10
 REFUSED_RETRY = timedelta(minutes=5)
 """A child the API server refused is applied again unchanged only this long after (e.g. a LimitRange changed)."""
+SECRET_RECHECK_SECONDS = 30.0
+"""Secrets are not watched: a ScheduledJob waiting for a usable Secret is looked at again this often."""
 UNREACHABLE_PASSES = 3
 """Failed calls to a running watcher in a row before Ready turns False (WatcherUnreachable)."""
 _WATCHER_PROBLEMS = (names.WATCHER_UNAVAILABLE, names.WATCHER_UNREACHABLE)
@@ -103,12 +105,18 @@ def reconcile(
         problems.append((names.INVALID_SPEC, str(error)))
 
     triggered: str | None = None
+    unusable: Problem | None = None
     if spec is not None:
-        # 2. and 3. The children.
-        problems += _sync_child(writer, build_cronjob(owner, spec, job_image), observed.cronjob, events, memory, now)
+        # 2. and 3. The children; no run may read a Secret that is not labelled usable.
+        unusable = _unusable_secret(writer, owner.namespace, spec)
+        problems += [unusable] if unusable else []
+        cronjob = build_cronjob(owner, spec, job_image, runnable=unusable is None)
+        problems += _sync_child(writer, cronjob, observed.cronjob, events, memory, now)
         problems += _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
         # 4. A new trigger token.
-        desired["lastTrigger"], triggered = _trigger(writer, owner, spec, job_image, status, observed.jobs, events)
+        desired["lastTrigger"], triggered = _trigger(
+            writer, owner, spec, job_image, status, observed.jobs, events, unusable
+        )
         desired.update(schedule_status(spec, now))
 
     # 5. Runs.
@@ -126,7 +134,9 @@ def reconcile(
     if spec is not None and watcher_active(spec):
         assert spec.automatic is not None
         outcome.requeue_after = float(spec.automatic.poll_seconds)
-        automatic, problem = _sync_claims(writer, owner, spec, job_image, observed, memory, now, events)
+        automatic, problem = _sync_claims(
+            writer, owner, spec, job_image, observed, memory, now, events, runnable=unusable is None
+        )
         if automatic is not None:
             desired["automatic"] = automatic
         elif problem is None:  # no verdict yet (starting, a first failed call): keep a watcher problem
@@ -137,6 +147,8 @@ def reconcile(
             problems.append(problem)
     elif spec is not None and not has_watcher(spec):
         desired["automatic"] = None  # the watcher's counts are gone with it
+    if unusable is not None:
+        outcome.requeue_after = min(outcome.requeue_after or SECRET_RECHECK_SECONDS, SECRET_RECHECK_SECONDS)
 
     # 7. The status, then the Events.
     limit = int((sj.get("spec") or {}).get("historyLimit") or DEFAULT_HISTORY_LIMIT)
@@ -185,6 +197,18 @@ def reconcile(
     for name in plan.delete:
         writer.delete_job(owner.namespace, name)
     return outcome
+
+
+def _unusable_secret(writer: Writer, namespace: str, spec: ScheduledJobSpec) -> Problem | None:
+    """The first referenced Secret that is missing or lacks the usable label, as a problem to report."""
+    for name in spec.secret_names():
+        labels = writer.secret_labels(namespace, name)
+        if labels is None:
+            return (names.SECRET_NOT_USABLE, f"Secret {name} does not exist")
+        if labels.get(names.USABLE_LABEL) != "true":
+            return (names.SECRET_NOT_USABLE, f'Secret {name} is not labelled {names.USABLE_LABEL}: "true"; '
+                    "cronflow reads only Secrets that are labelled so (no run is started until it is)")
+    return None
 
 
 def release_jobs(writer: Writer, jobs: Sequence[Mapping[str, Any]]) -> None:
@@ -245,7 +269,7 @@ def _sync_watcher(
 
 def _trigger(
     writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str,
-    status: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]], events: list[Event],
+    status: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]], events: list[Event], unusable: Problem | None,
 ) -> tuple[str | None, str | None]:
     """Create the one Job of a new trigger token: the token to acknowledge, and the Job's name if created."""
     last: str | None = status.get("lastTrigger")
@@ -254,6 +278,9 @@ def _trigger(
     job = build_trigger_job(owner, spec, job_image, spec.trigger)
     name = job["metadata"]["name"]
     if any(j["metadata"]["name"] == name for j in jobs):
+        return spec.trigger, None
+    if unusable is not None:
+        events.append(("Warning", names.TRIGGER_FAILED, f"Job {name} not created: {unusable[1]}"))
         return spec.trigger, None
     try:
         if writer.create_job(job):
@@ -268,7 +295,7 @@ def _trigger(
 
 def _sync_claims(
     writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, observed: Observed,
-    memory: Memory, now: datetime, events: list[Event],
+    memory: Memory, now: datetime, events: list[Event], runnable: bool,
 ) -> tuple[dict[str, Any] | None, Problem | None]:
     """Automatic mode: status.automatic from the watcher (None: no answer), and a problem to report."""
     pods = writer.list_pods(owner.namespace, watcher_labels(owner))
@@ -284,7 +311,7 @@ def _sync_claims(
         jobs = {j["metadata"]["name"]: j for j in observed.jobs}
         plan = plan_claims(owner.name, state.processing, jobs, (observed.scheduledjob.get("status") or {}).get(
             "results") or [])
-        for claim in plan.create:
+        for claim in plan.create if runnable else ():  # else the claims wait until it is
             job = build_file_job(owner, spec, job_image, claim.file, claim.claim_id)
             if writer.create_job(job):
                 events.append(("Normal", names.FILE_CLAIMED,

@@ -51,6 +51,9 @@ class Writer(Protocol):
     ) -> None:
         """Set a Job's finalizers (and add annotations), guarded by its resourceVersion; gone is fine."""
 
+    def secret_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        """A Secret's labels (its data is never read here), or None when it does not exist."""
+
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The newest pod of a Job (its termination message holds the result), or None."""
 
