@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Fresh PKI for the local cluster: one CA, serving certs, client certs and the service-account key.
-# Sourced by hack/cluster; writes into $PKI_DIR.
+# Sourced by hack/cluster after hack/lib/globals.sh; writes into $PKI_DIR; log() from hack/cluster.
+# Globals: PKI_DIR STATE_DIR APISERVER_PORT
 
 # sign NAME SUBJECT [SAN]: a key and a CA-signed certificate (client and server usage).
 sign() {

@@ -1,5 +1,7 @@
 # shellcheck shell=bash
 # etcd, kube-apiserver, kube-controller-manager and kube-scheduler on loopback.
+# Sourced by hack/cluster after hack/lib/globals.sh; start() and wait_for() from hack/lib/procs.sh.
+# Globals: STATE_DIR PKI_DIR AUDIT_LOG APISERVER_PORT ETCD_PORT
 
 write_audit_policy() {
   # Requests by the control plane and the node are left out, so the log shows what clients

@@ -1,10 +1,8 @@
 # shellcheck shell=bash
 # Docker engine, the local base and pause images (no registry needed), loading images into the node.
-
-IMAGE_CACHE=$CACHE_DIR/images
-BASE_IMAGE=cronflow.local/base:bookworm-py3
-BASE_PACKAGES=python3,python3-requests,ca-certificates
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Sourced by hack/cluster after hack/lib/globals.sh; log(), die() from hack/cluster, start(), running()
+# and wait_for() from hack/lib/procs.sh, ctr_k8s() from hack/lib/node.sh.
+# Globals: IMAGE_CACHE STATE_DIR PAUSE_IMAGE BASE_IMAGE BASE_PACKAGES DEBIAN_MIRROR
 
 ensure_docker() {
   docker info >/dev/null 2>&1 && return

@@ -1,13 +1,9 @@
 # shellcheck shell=bash
 # One node: its own containerd (socket and state under $STATE_DIR), CNI bridge, kubelet.
-
-CONTAINERD_DIR=$STATE_DIR/containerd
-CONTAINERD_SOCK=$CONTAINERD_DIR/containerd.sock
-KUBELET_DIR=$STATE_DIR/kubelet
-CNI_BRIDGE=cronflow0
-POD_SUBNET=10.244.0.0/24
-POD_GATEWAY=10.244.0.1
-PAUSE_IMAGE=cronflow.local/pause:3.10
+# Sourced by hack/cluster after hack/lib/globals.sh; log(), die() from hack/cluster, start() and
+# wait_for() from hack/lib/procs.sh, ensure_pause_image() from hack/lib/images.sh.
+# Globals: STATE_DIR PKI_DIR CONTAINERD_DIR CONTAINERD_SOCK KUBELET_DIR CNI_BRIDGE POD_SUBNET POD_GATEWAY
+# Globals: PAUSE_IMAGE IMAGE_CACHE
 
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
@@ -97,8 +93,9 @@ node_ready() {
 }
 
 start_node() {
-  command -v containerd >/dev/null && [[ -x /usr/lib/cni/bridge ]] ||
+  if ! command -v containerd >/dev/null || [[ ! -x /usr/lib/cni/bridge ]]; then
     die "node needs containerd and CNI plugins: apt-get install containerd runc containernetworking-plugins"
+  fi
   write_containerd_config
   write_kubelet_config
   ensure_bridge
@@ -117,18 +114,21 @@ start_node() {
 # Kills what pods left behind (shims, containers), unmounts kubelet and containerd mounts,
 # removes the bridge, the CNI network namespaces and the pod cgroups.
 clean_node() {
-  local pid m ns d
+  local pid m ns d pids
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do
     kill -KILL "$pid" 2>/dev/null || true
   done
   for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
     [[ -d $d ]] || continue
-    find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    mapfile -t pids < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    if ((${#pids[@]})); then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
   done
   sleep 0.5
   local mounts
   mounts=$(findmnt -rn -o TARGET | grep -E "^($STATE_DIR|/run/containerd/io.containerd.*$CONTAINERD_DIR)" || true)
-  for m in $(sort -r <<<"$mounts"); do umount -l "$m" 2>/dev/null || true; done
+  while read -r m; do
+    [[ -z $m ]] || umount -l "$m" 2>/dev/null || true
+  done < <(sort -r <<<"$mounts")
   for ns in /var/run/netns/cni-*; do
     [[ -e $ns ]] || continue
     umount "$ns" 2>/dev/null || true
@@ -136,7 +136,7 @@ clean_node() {
   done
   ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && ip link del "$CNI_BRIDGE"
   for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-    [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [[ -d $d ]]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   rm -rf "$STATE_DIR/cni/ipam"
 }

@@ -1,5 +1,8 @@
 # shellcheck shell=bash
 # Background processes of the local cluster, tracked by PID files in $STATE_DIR/run.
+# Sourced by hack/cluster after hack/lib/globals.sh (and by tests/unit/test_hack_procs.py, which sets
+# STATE_DIR and log() itself); log() and die() from hack/cluster.
+# Globals: STATE_DIR
 
 pid_of() { cat "$STATE_DIR/run/$1.pid" 2>/dev/null || true; }
 

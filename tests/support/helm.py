@@ -1,4 +1,7 @@
-"""The pinned helm binary that `hack/cluster env` puts on PATH (built by `hack/cluster build` when missing)."""
+"""The pinned helm binary that `hack/cluster env` puts on PATH (`hack/cluster build helm` builds it when missing).
+
+helm alone, not the Kubernetes binaries: the unit tier needs no Kubernetes build.
+"""
 
 import functools
 import shutil
@@ -12,7 +15,7 @@ def helm_binary() -> str:
     path = hack_cluster_env()["PATH"]
     found = shutil.which("helm", path=path)
     if found is None:
-        hack_cluster("build")
+        hack_cluster("build", "helm")
         found = shutil.which("helm", path=path)
-    assert found, "hack/cluster build did not provide helm"
+    assert found, "hack/cluster build helm did not provide helm"
     return found

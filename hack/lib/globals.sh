@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# The variables that hack/cluster and its hack/lib/*.sh files share, defined here and nowhere else:
+# the pins, cache and state paths, ports, the node's network and the local image names. Sourced first
+# by hack/cluster (also by hack/images and hack/demo for CACHE_DIR); assignments only, no side effects.
+# Each hack/lib file names the ones it reads in its "Globals:" header line (tests/unit/test_shell.py
+# checks that those lines are complete and that every name is defined here).
+# shellcheck disable=SC2034  # the variables are read by the files that source this one
+# shellcheck source-path=SCRIPTDIR
+
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"  # K8S_VERSION ETCD_VERSION HELM_VERSION
+
+# Caches (kept across clusters) and the cluster's state (reset by `hack/cluster down`).
+CACHE_DIR=${CRONFLOW_CACHE:-$HOME/.cache/cronflow}
+BIN_DIR=$CACHE_DIR/k8s/$K8S_VERSION/bin
+IMAGE_CACHE=$CACHE_DIR/images
+STATE_DIR=${CRONFLOW_CLUSTER_DIR:-$CACHE_DIR/cluster}
+PKI_DIR=$STATE_DIR/pki
+AUDIT_LOG=$STATE_DIR/logs/audit.log
+
+# The control plane, on loopback.
+APISERVER_PORT=${CRONFLOW_APISERVER_PORT:-6443}
+ETCD_PORT=${CRONFLOW_ETCD_PORT:-2379}
+
+# The node: its containerd and kubelet, the CNI bridge and the pod network.
+CONTAINERD_DIR=$STATE_DIR/containerd
+CONTAINERD_SOCK=$CONTAINERD_DIR/containerd.sock
+KUBELET_DIR=$STATE_DIR/kubelet
+CNI_BRIDGE=cronflow0
+POD_SUBNET=10.244.0.0/24
+POD_GATEWAY=10.244.0.1
+
+# Local images (no registry): the node's pause image and the base image of the project's images.
+PAUSE_IMAGE=cronflow.local/pause:3.10
+BASE_IMAGE=cronflow.local/base:bookworm-py3
+BASE_PACKAGES=python3,python3-requests,ca-certificates
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
