@@ -159,6 +159,38 @@ class KubeWriter:
         labels: dict[str, str] = _json(response)["metadata"].get("labels") or {}
         return labels
 
+    def read_owned_secret(self, namespace: str, name: str, key: str) -> tuple[str, str | None] | None:
+        """A Secret's value at `key` and its controller's uid, or None when it does not exist."""
+        response = call_kubeapi(core_api().read_namespaced_secret, name, namespace, not_found=None,
+                                _preload_content=False)
+        if response is None:
+            return None
+        secret = _json(response)
+        owner = next((r["uid"] for r in secret["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+        value = (secret.get("data") or {}).get(key)
+        return (base64.b64decode(value).decode() if value else "", owner)
+
+    def create_secret(self, manifest: Mapping[str, Any]) -> bool:
+        """Create a Secret; False when one of that name exists already."""
+        meta = manifest["metadata"]
+        try:
+            call_kubeapi(core_api().create_namespaced_secret, meta["namespace"], dict(manifest), _preload_content=False)
+        except ApiError as error:
+            if error.status == 409 and "already exists" in error.message:
+                return False
+            raise
+        log.info("created Secret %s/%s", meta["namespace"], meta["name"])
+        return True
+
+    def list_replicasets(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The ReplicaSets matching the labels, as plain dicts."""
+        selector = ",".join(f"{key}={value}" for key, value in labels.items())
+        response = call_kubeapi(
+            apps_api().list_namespaced_replica_set, namespace, label_selector=selector, _preload_content=False
+        )
+        sets: list[dict[str, Any]] = _json(response)["items"]
+        return sets
+
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The (newest) pod of a Job as a plain dict, or None when it has none."""
         pods = self.list_pods(namespace, {"batch.kubernetes.io/job-name": job_name})

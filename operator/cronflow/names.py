@@ -27,6 +27,8 @@ RESULT_FINALIZER = f"{GROUP}/result"
 USABLE_LABEL = f"{GROUP}/usable"
 """Only Secrets labelled `cronflow.dev/usable: "true"` are read or mounted for a ScheduledJob: the right to
 create a ScheduledJob is not the right to send any Secret of the namespace to any URL."""
+TOKEN_HASH_ANNOTATION = f"{GROUP}/token-hash"
+"""On the watcher's pod template: a digest of its API token, so a new token restarts the pod."""
 RECORDED_ANNOTATION = f"{GROUP}/recorded"
 """On a Job whose result is in its ScheduledJob's status (with the finalizer removed in the same write)."""
 KOPF_FINALIZER = f"{GROUP}/kopf-finalizer"

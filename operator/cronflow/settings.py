@@ -24,7 +24,16 @@ class OperatorSettings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = Field("", repr=False, description="from a Secret via the environment, never logged")
     smtp_from: str = "cronflow@localhost"
-    smtp_starttls: bool = True
+    smtp_starttls: bool = Field(True, description="STARTTLS when smtp_tls is auto and the port is not 465")
+    smtp_tls: Literal["auto", "starttls", "implicit", "none"] = Field(
+        "auto",
+        description="starttls, implicit (TLS from the first byte, SMTPS) or none; auto: implicit on port 465, "
+        "else starttls unless smtp_starttls is false. The certificate and host name are always verified; "
+        "with none, a username is refused (the password is never sent without TLS)",
+    )
+    smtp_ca_file: str = Field(
+        "", description="PEM file of the CAs that verify the SMTP server's certificate; empty: the system CAs"
+    )
 
     @field_validator("namespaces", mode="before")
     @classmethod

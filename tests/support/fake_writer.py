@@ -5,6 +5,7 @@ resourceVersion, a Job patch sets its finalizers), so a second pass over `observ
 reconcile converges and then writes nothing. `fail` makes a call raise an ApiError once per write.
 """
 
+import base64
 import copy
 import itertools
 from collections.abc import Mapping
@@ -54,6 +55,9 @@ class FakeWriter:
     pods: dict[str, dict[str, Any]] = field(default_factory=dict)
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     """Secret name -> its labels."""
+    owned_secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Secrets the operator made (the watcher's token), as created."""
+    replicasets: list[dict[str, Any]] = field(default_factory=list)
     watcher_pods: list[dict[str, Any]] = field(default_factory=list)
     watcher_api: FakeWatcher = field(default_factory=FakeWatcher)
     fail: dict[str, ApiError] = field(default_factory=dict)
@@ -140,6 +144,24 @@ class FakeWriter:
 
     def secret_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
         return self.secrets.get(name)
+
+    def read_owned_secret(self, namespace: str, name: str, key: str) -> tuple[str, str | None] | None:
+        secret = self.owned_secrets.get(name)
+        if secret is None:
+            return None
+        owner = next((r["uid"] for r in secret["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
+        return base64.b64decode(secret["data"][key]).decode(), owner
+
+    def create_secret(self, manifest: Mapping[str, Any]) -> bool:
+        name = manifest["metadata"]["name"]
+        self._write("create", "Secret", name)
+        if name in self.owned_secrets:
+            return False
+        self.owned_secrets[name] = copy.deepcopy(dict(manifest))
+        return True
+
+    def list_replicasets(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        return list(self.replicasets)
 
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         return self.pods.get(job_name)

@@ -1,6 +1,8 @@
 """Automatic mode on the operator side: the watcher Deployment, file Jobs, and the decisions of a sync pass."""
 
+import base64
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +19,13 @@ from cronflow.automatic.plan import (
     watcher_availability,
 )
 from cronflow.children.cronjob import Owner, build_file_job, build_trigger_job
-from cronflow.children.watcher import build_watcher, watcher_token
+from cronflow.children.watcher import TOKEN_ENV, build_token_secret, build_watcher, token_hash
 from cronflow.reconcile.scheduledjob import Memory, reconcile
 from tests.support.fake_writer import FakeWriter
 
 OWNER = Owner(name="inbox", namespace="team-a", uid="0b3c9f2e-1111-2222-3333-444455556666")
 IMAGE = "cronflow-job:dev"
+TOKEN = "PLANTED-watcher-token-3f9a"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AUTOMATIC = {
     "enabled": True, "volume": {"persistentVolumeClaim": {"claimName": "inbox"}},
@@ -42,7 +45,7 @@ def spec(**changes: Any) -> ScheduledJobSpec:
 
 
 def watcher(**changes: Any) -> dict[str, Any]:
-    return build_watcher(OWNER, spec(**changes), IMAGE, "tok")
+    return build_watcher(OWNER, spec(**changes), IMAGE, TOKEN)
 
 
 def pod_of(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +103,8 @@ def test_watcher_runs_the_job_image_in_watch_mode_on_the_volume() -> None:
     assert env_of(container) == {
         "CRONFLOW_WATCH_DIR": "/spool/input", "CRONFLOW_WATCH_PATTERN": "*.pdf",
         "CRONFLOW_WATCH_POLL_SECONDS": "2", "CRONFLOW_WATCH_MAX_PARALLEL": "3",
-        "CRONFLOW_WATCH_TOKEN": "tok", "CRONFLOW_WATCH_PORT": "8080",
+        "CRONFLOW_WATCH_TOKEN": {"secretKeyRef": {"name": "inbox-watcher-token", "key": "token"}},
+        "CRONFLOW_WATCH_PORT": "8080",
     }
     assert {"name": "spool", "persistentVolumeClaim": {"claimName": "inbox"}} in pod["volumes"]
     assert {"name": "spool", "mountPath": "/spool"} in container["volumeMounts"]
@@ -135,9 +139,15 @@ def test_watcher_is_placed_like_the_runs() -> None:
     assert (pod["nodeSelector"], pod["tolerations"]) == (placement["nodeSelector"], placement["tolerations"])
 
 
-def test_token_is_read_back_from_the_deployment() -> None:
-    assert watcher_token(watcher()) == "tok"
-    assert watcher_token(None) is None
+def test_the_token_is_not_in_the_deployment_but_in_an_owned_secret_the_pod_reads() -> None:
+    deployment = watcher()
+    assert TOKEN not in json.dumps(deployment)
+    [container] = pod_of(deployment)["containers"]
+    assert env_of(container)[TOKEN_ENV] == {"secretKeyRef": {"name": "inbox-watcher-token", "key": "token"}}
+    assert deployment["spec"]["template"]["metadata"]["annotations"][names.TOKEN_HASH_ANNOTATION] == token_hash(TOKEN)
+    secret = build_token_secret(OWNER, TOKEN)
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == OWNER.uid
+    assert base64.b64decode(secret["data"]["token"]).decode() == TOKEN
 
 
 # File Jobs
@@ -304,18 +314,37 @@ def run_reconcile(world: FakeWriter) -> None:
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
 
 
+def deployment_token_hash(deployment: dict[str, Any] | None) -> str:
+    assert deployment is not None
+    annotations: dict[str, str] = deployment["spec"]["template"]["metadata"]["annotations"]
+    return annotations[names.TOKEN_HASH_ANNOTATION]
+
+
 def test_reconcile_creates_the_watcher_with_a_fresh_token_and_keeps_it() -> None:
     world = automatic_world(RAW_SPEC)
     run_reconcile(world)
-    created = world.watcher_deployment
-    token = watcher_token(created)
-    assert token and len(token) >= 32
+    secret = world.owned_secrets["inbox-watcher-token"]
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    assert len(token) >= 32
+    assert deployment_token_hash(world.watcher_deployment) == token_hash(token)
 
     world.sj["spec"]["enabled"] = False
     run_reconcile(world)
     scaled = world.watcher_deployment
     assert scaled is not None
-    assert (watcher_token(scaled), scaled["spec"]["replicas"]) == (token, 0)
+    assert (deployment_token_hash(scaled), scaled["spec"]["replicas"]) == (token_hash(token), 0)
+    assert world.writes.count("create Secret/inbox-watcher-token") == 1
+
+
+def test_a_token_secret_of_that_name_not_owned_by_the_scheduledjob_is_not_trusted() -> None:
+    world = automatic_world(RAW_SPEC)
+    planted = build_token_secret(OWNER, "known-to-someone-else")
+    planted["metadata"]["ownerReferences"] = []
+    world.owned_secrets["inbox-watcher-token"] = planted
+    run_reconcile(world)
+    assert world.watcher_deployment is None
+    ready = world.sj["status"]["conditions"][0]
+    assert (ready["reason"], "not owned" in ready["message"]) == (names.WATCHER_UNAVAILABLE, True)
 
 
 def test_reconcile_leaves_an_unchanged_watcher_alone() -> None:

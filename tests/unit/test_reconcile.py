@@ -372,8 +372,13 @@ def test_invalid_spec_posts_its_warning_once() -> None:
 
 def automatic_world() -> FakeWriter:
     world = converged(automatic=AUTOMATIC)
+    assert world.watcher_deployment is not None
+    deployment_uid = world.watcher_deployment["metadata"]["uid"]
+    owner = [{"uid": deployment_uid, "controller": True}]
+    world.replicasets = [{"metadata": {"uid": "rs-1", "ownerReferences": owner}}]
     world.watcher_pods = [{
-        "metadata": {"name": "w", "creationTimestamp": "2026-11-22T11:00:00Z"},
+        "metadata": {"name": "w", "creationTimestamp": "2026-11-22T11:00:00Z",
+                     "ownerReferences": [{"uid": "rs-1", "controller": True}]},
         "status": {"podIP": "10.0.0.9", "conditions": [{"type": "Ready", "status": "True"}],
                    "containerStatuses": [{"ready": True, "state": {"running": {"startedAt": "2026-11-22T11:00:00Z"}}}]},
     }]
@@ -407,6 +412,15 @@ def test_a_claim_gets_its_one_job_and_a_second_pass_creates_none() -> None:
     world.writes.clear()
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
     assert not any(w.startswith("create") for w in world.writes)
+
+
+def test_a_look_alike_pod_with_the_labels_gets_no_call() -> None:
+    world = automatic_world()
+    world.watcher_pods[0]["metadata"]["ownerReferences"] = [{"uid": "someone-elses-rs", "controller": True}]
+    world.watcher_api.claims = [Claim("a.pdf", "a.pdf@1@2")]
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert not any(w.startswith("create Job") for w in world.writes)
+    assert "automatic" not in world.sj["status"]
 
 
 def test_the_watcher_is_put_back_with_its_token_when_deleted() -> None:

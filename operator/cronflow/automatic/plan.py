@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from cronflow import names
+from cronflow.children.cronjob import controller_uid
 from cronflow.results import job_finished
 
 NOT_READY_GRACE = timedelta(seconds=60)
@@ -77,6 +78,18 @@ def active(raw_spec: Mapping[str, Any]) -> bool:
 def poll_seconds(raw_spec: Mapping[str, Any]) -> float:
     """How often to sync: the watcher's own poll interval."""
     return float((raw_spec.get("automatic") or {}).get("pollSeconds") or 10)
+
+
+def owned_pods(
+    deployment: Mapping[str, Any] | None, replicasets: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The pods whose owner chain (pod -> ReplicaSet -> Deployment) leads to `deployment`: labels alone
+    would let a look-alike pod receive the watcher's token."""
+    if deployment is None:
+        return []
+    uid = deployment["metadata"].get("uid")
+    sets = {rs["metadata"]["uid"] for rs in replicasets if controller_uid(rs) == uid}
+    return [pod for pod in pods if controller_uid(pod) in sets]
 
 
 def watcher_availability(

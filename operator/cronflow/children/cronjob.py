@@ -9,7 +9,7 @@ The output is deterministic (same input, same manifest), so reconcile compares i
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,14 @@ def owner_reference(owner: Owner) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def controller_uid(obj: Mapping[str, Any]) -> str | None:
+    """The uid of an object's controller (its ownerReference with controller: true)."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return str(ref.get("uid"))
+    return None
 
 
 def child_labels(owner: Owner) -> dict[str, str]:

@@ -51,7 +51,7 @@ class ScheduledJobs:
 
 
 def new_trigger_token(now: datetime) -> str:
-    """A trigger token never used before: the time (readable in status.lastTrigger) plus 40 random bits (two triggers in one second must differ)."""
+    """A trigger token never used before: the time (readable in status.lastTrigger) plus 40 random bits."""
     return f"{format_time(now)}-{secrets.token_hex(5)}"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cronflow import names
+from cronflow.children.cronjob import controller_uid
 from cronflow.results import build_result, deleted_result, is_recorded, job_finished
 
 KEEP_SCHEDULED_JOBS = 3
@@ -32,14 +33,6 @@ class RunsPlan:
     delete: list[str] = field(default_factory=list)
     """Recorded scheduled Jobs beyond KEEP_SCHEDULED_JOBS."""
     active: list[dict[str, Any]] = field(default_factory=list)
-
-
-def controller_uid(obj: Mapping[str, Any]) -> str | None:
-    """The uid of the object's controller (ownerReference with controller: true)."""
-    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return str(ref.get("uid"))
-    return None
 
 
 def plan_runs(

@@ -24,11 +24,19 @@ from typing import Any
 
 from cronflow import names
 from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
-from cronflow.automatic.plan import WatcherError, automatic_status, plan_claims, watcher_availability
-from cronflow.children.cronjob import Owner, build_cronjob, build_file_job, build_trigger_job
-from cronflow.children.watcher import build_watcher, has_watcher, watcher_active, watcher_labels, watcher_token
+from cronflow.automatic.plan import WatcherError, automatic_status, owned_pods, plan_claims, watcher_availability
+from cronflow.children.cronjob import Owner, build_cronjob, build_file_job, build_trigger_job, controller_uid
+from cronflow.children.watcher import (
+    TOKEN_KEY,
+    build_token_secret,
+    build_watcher,
+    has_watcher,
+    token_secret_name,
+    watcher_active,
+    watcher_labels,
+)
 from cronflow.reconcile.compare import drifted
-from cronflow.reconcile.runs import controller_uid, plan_runs
+from cronflow.reconcile.runs import plan_runs
 from cronflow.reconcile.writer import ApiError, Writer
 from cronflow.results import add_result
 from cronflow.schedule import format_time, next_run_time
@@ -112,7 +120,8 @@ def reconcile(
         problems += [unusable] if unusable else []
         cronjob = build_cronjob(owner, spec, job_image, runnable=unusable is None)
         problems += _sync_child(writer, cronjob, observed.cronjob, events, memory, now)
-        problems += _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
+        watcher_problems, token = _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
+        problems += watcher_problems
         # 4. A new trigger token.
         desired["lastTrigger"], triggered = _trigger(
             writer, owner, spec, job_image, status, observed.jobs, events, unusable
@@ -135,7 +144,7 @@ def reconcile(
         assert spec.automatic is not None
         outcome.requeue_after = float(spec.automatic.poll_seconds)
         automatic, problem = _sync_claims(
-            writer, owner, spec, job_image, observed, memory, now, events, runnable=unusable is None
+            writer, owner, spec, job_image, observed, token, memory, now, events, runnable=unusable is None
         )
         if automatic is not None:
             desired["automatic"] = automatic
@@ -255,16 +264,34 @@ def _sync_child(
 def _sync_watcher(
     writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str,
     existing: Mapping[str, Any] | None, events: list[Event], memory: Memory, now: datetime,
-) -> list[Problem]:
-    """The watcher Deployment as wanted (its token kept), or deleted when spec.automatic has no volume."""
+) -> tuple[list[Problem], str | None]:
+    """The watcher Deployment and its token Secret as wanted, or deleted when spec.automatic has no volume."""
     if not has_watcher(spec):
         if existing is not None and not existing["metadata"].get("deletionTimestamp"):
             name = existing["metadata"]["name"]
             writer.delete_deployment(owner.namespace, name)
             events.append(("Normal", names.DELETED, f"Deployment {name} deleted (automatic mode has no volume)"))
-        return []
-    token = watcher_token(existing) or secrets.token_urlsafe(32)
-    return _sync_child(writer, build_watcher(owner, spec, job_image, token), existing, events, memory, now)
+        return [], None
+    token = _watcher_token(writer, owner)
+    if token is None:
+        message = f"Secret {token_secret_name(owner)} exists but is not owned by this ScheduledJob"
+        return [(names.WATCHER_UNAVAILABLE, message)], None
+    return _sync_child(writer, build_watcher(owner, spec, job_image, token), existing, events, memory, now), token
+
+
+def _watcher_token(writer: Writer, owner: Owner) -> str | None:
+    """The watcher's API token from its Secret, made once; None when a Secret of that name is not ours."""
+    name = token_secret_name(owner)
+    found = writer.read_owned_secret(owner.namespace, name, TOKEN_KEY)
+    if found is None:
+        token = secrets.token_urlsafe(32)
+        if writer.create_secret(build_token_secret(owner, token)):
+            return token
+        found = writer.read_owned_secret(owner.namespace, name, TOKEN_KEY)  # made meanwhile
+        if found is None:
+            raise ApiError(409, "Conflict", f"Secret {name} was created and deleted meanwhile")
+    value, controller = found
+    return value if controller == owner.uid and value else None
 
 
 def _trigger(
@@ -294,15 +321,16 @@ def _trigger(
 
 
 def _sync_claims(
-    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, observed: Observed,
+    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, observed: Observed, token: str | None,
     memory: Memory, now: datetime, events: list[Event], runnable: bool,
 ) -> tuple[dict[str, Any] | None, Problem | None]:
     """Automatic mode: status.automatic from the watcher (None: no answer), and a problem to report."""
-    pods = writer.list_pods(owner.namespace, watcher_labels(owner))
+    labels = watcher_labels(owner)
+    pods = owned_pods(observed.watcher, writer.list_replicasets(owner.namespace, labels),
+                      writer.list_pods(owner.namespace, labels))
     availability = watcher_availability(observed.watcher, pods, now)
     if availability.problem is not None:
         return None, (names.WATCHER_UNAVAILABLE, availability.problem)
-    token = watcher_token(observed.watcher)
     if availability.pod_ip is None or token is None:
         return None, None  # starting
     watcher = writer.watcher(availability.pod_ip, token)

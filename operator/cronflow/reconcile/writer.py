@@ -54,6 +54,15 @@ class Writer(Protocol):
     def secret_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
         """A Secret's labels (its data is never read here), or None when it does not exist."""
 
+    def read_owned_secret(self, namespace: str, name: str, key: str) -> tuple[str, str | None] | None:
+        """A Secret's value at `key` and its controller's uid, or None when it does not exist."""
+
+    def create_secret(self, manifest: Mapping[str, Any]) -> bool:
+        """Create a Secret; False when one of that name exists already."""
+
+    def list_replicasets(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The ReplicaSets with these labels."""
+
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The newest pod of a Job (its termination message holds the result), or None."""
 
