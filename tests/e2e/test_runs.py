@@ -282,3 +282,22 @@ def test_a_running_job_deleted_is_recorded_as_error_and_goes_away(
     wait_until("the Job gone", lambda: not job_items(node, namespace), timeout=30, every=1)
     [event] = [e for e in node.get_json("-n", namespace, "events")["items"] if e["reason"] == "RunFailed"]
     assert job in event["message"]
+
+
+def test_a_forged_job_with_the_labels_is_not_recorded(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server
+) -> None:
+    apply_sj(node, namespace, f"{flow_server.url}/ok")
+    wait_until("the CronJob", lambda: node.get_json("-n", namespace, "cronjobs")["items"], timeout=30)
+    cronjob = node.get_json("-n", namespace, "cronjob", "flow")
+    template = cronjob["spec"]["jobTemplate"]
+    forged = {"apiVersion": "batch/v1", "kind": "Job",
+              "metadata": {"name": "flow-forged", "namespace": namespace, **template["metadata"]},
+              "spec": template["spec"]}
+    node.kubectl("apply", "-f", "-", input=json.dumps(forged))
+    wait_until("the forged Job to finish", lambda: node.get_json("-n", namespace, "job", "flow-forged")
+               .get("status", {}).get("succeeded"), timeout=90, every=1)
+    time.sleep(3)
+    assert results(node, namespace) == []
+    job = node.get_json("-n", namespace, "job", "flow-forged")
+    assert "cronflow.dev/result" not in (job["metadata"].get("finalizers") or [])
