@@ -1,6 +1,7 @@
 """Automatic mode on the node: a watcher pod claims files from a real volume (a hostPath PersistentVolume
 bound to a claim), the operator runs one Job per file, the flow service sees each file exactly once."""
 
+import base64
 import json
 import os
 import time
@@ -130,9 +131,13 @@ def test_each_dropped_file_runs_exactly_once_with_its_result_in_status(
     assert node.get_json("-n", namespace, "cronjob", SJ)["spec"]["suspend"] is True
     deployment = node.get_json("-n", namespace, "deployment", f"{SJ}-watcher")
     assert deployment["metadata"]["ownerReferences"][0]["uid"] == sj["metadata"]["uid"]
-    token = next(e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-                 if e["name"] == "CRONFLOW_WATCH_TOKEN")
-    for text in (json.dumps(sj), json.dumps(node.get_json("-n", namespace, "events")), operator.log()):
+    secret = node.get_json("-n", namespace, "secret", f"{SJ}-watcher-token")
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == sj["metadata"]["uid"]
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    assert len(token) >= 32
+    texts = (json.dumps(sj), json.dumps(deployment), json.dumps(node.get_json("-n", namespace, "events")),
+             operator.log())
+    for text in texts:
         assert token not in text
     mark = node.audit_offset()
     time.sleep(3 * POLL_SECONDS)
