@@ -50,16 +50,21 @@ def termination_log_path(env: Mapping[str, str]) -> str:
 
 
 def auth_token(env: Mapping[str, str]) -> str | None:
-    """The bearer token without surrounding whitespace (secret files often end in a newline)."""
-    return env.get(AUTH_TOKEN_ENV, "").strip() or None
+    """The bearer token exactly as the Secret holds it (None when unset or empty)."""
+    return env.get(AUTH_TOKEN_ENV) or None
 
 
 def load_config(env: Mapping[str, str]) -> JobConfig:
     """Parse and validate the environment; raise ConfigError with a message a user can act on."""
     token = auth_token(env)
     if token is not None and not all(33 <= ord(char) <= 126 for char in token):
-        # Never echo the value: it is a secret.
-        raise ConfigError(f"{AUTH_TOKEN_ENV} must be printable ASCII without spaces (value not shown)")
+        # Never echo the value: it is a secret. A trailing newline (kubectl create secret --from-file) is
+        # refused too, rather than guessed away: services differ in what they make of it.
+        raise ConfigError(
+            "the Secret key named by spec.flow.authTokenSecretRef must hold printable ASCII without spaces or "
+            "newlines (a file made with an editor ends in a newline: create the Secret with --from-literal); "
+            "value not shown"
+        )
     return JobConfig(
         flow=parse_flow(env.get(FLOW_ENV)),
         auth_token=token,

@@ -301,3 +301,53 @@ def test_a_forged_job_with_the_labels_is_not_recorded(
     assert results(node, namespace) == []
     job = node.get_json("-n", namespace, "job", "flow-forged")
     assert "cronflow.dev/result" not in (job["metadata"].get("finalizers") or [])
+
+
+def test_planted_secret_values_valid_and_malformed_appear_nowhere(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, webhook_server: Server
+) -> None:
+    """Distinctive values in every Secret cronflow reads, good and bad, through success and failure."""
+    planted = {
+        "good-token": "PLANTED-good-token-8d1f",
+        "bad-token": "PLANTED-bad-token-2c7e\n",
+        "good-hook": "PLANTED-good-hook-5a90",
+        "bad-hook": "PLANTED-bad-hook-71b3\n",
+    }
+    for name, value in planted.items():
+        key = "token" if name.endswith("token") else "X-Hook-Token"
+        secret = {"apiVersion": "v1", "kind": "Secret",
+                  "metadata": {"name": name, "namespace": namespace, "labels": {"cronflow.dev/usable": "true"}},
+                  "stringData": {key: value}}
+        node.kubectl("apply", "-f", "-", input=json.dumps(secret))
+    for good in (True, False):
+        prefix = "good" if good else "bad"
+        for path in ("ok", "fail"):
+            name = f"{prefix}-{path}"
+            apply_sj(node, namespace, f"{flow_server.url}/{path}", name=name, flow={
+                "endpoint": f"{flow_server.url}/{path}", "timeoutSeconds": 20,
+                "authTokenSecretRef": {"name": f"{prefix}-token", "key": "token"}},
+                notifications={"on": ["Success", "Failure"], "webhook": {
+                    "url": f"{webhook_server.url}/ok", "headersSecretRef": {"name": f"{prefix}-hook"}}})
+            trigger(node, namespace, "t1", name=name)
+    for name in ("good-ok", "good-fail", "bad-ok", "bad-fail"):
+        wait_results(node, namespace, 1, name=name)
+    assert [r["status"] for r in results(node, namespace, "good-ok")] == ["OK"]
+    assert [r["status"] for r in results(node, namespace, "bad-ok")] == ["ERROR"]  # refused, by name
+    wait_until("the good webhooks", lambda: len(webhook_server.received) >= 2, timeout=30)
+    wait_until("NotificationFailed for the malformed header", lambda: [
+        e for e in node.get_json("-n", namespace, "events")["items"] if e["reason"] == "NotificationFailed"],
+        timeout=30)
+    time.sleep(2)
+
+    texts = {
+        "ScheduledJobs (status, annotations)": node.kubectl("-n", namespace, "get", "sj", "-o", "json").stdout,
+        "Events": node.kubectl("-n", namespace, "get", "events", "-o", "json").stdout,
+        "operator log": operator.log(),
+    }
+    for job in job_items(node, namespace):
+        job_name = job["metadata"]["name"]
+        texts[f"log of {job_name}"] = node.kubectl("-n", namespace, "logs", f"job/{job_name}", check=False).stdout
+    for where, text in texts.items():
+        for value in planted.values():
+            assert value.strip() not in text, f"a planted Secret value is in the {where}"
+    assert "bad-hook" in texts["Events"], "the malformed header is reported by its Secret's name"

@@ -40,7 +40,7 @@ def test_every_field_is_read_from_camel_case() -> None:
         "settings": {"runtimeConfig": {}},
         "authTokenSecretRef": {"name": "ignored", "key": "token"},
     }
-    config = load_config(env(flow, CRONFLOW_AUTH_TOKEN="tok-123\n", CRONFLOW_INPUT_FILE="invoices/1.pdf"))
+    config = load_config(env(flow, CRONFLOW_AUTH_TOKEN="tok-123", CRONFLOW_INPUT_FILE="invoices/1.pdf"))
 
     assert config == JobConfig(
         flow=Flow(
@@ -58,7 +58,7 @@ def test_every_field_is_read_from_camel_case() -> None:
 
 
 def test_empty_token_and_input_file_count_as_unset() -> None:
-    config = load_config(env({"endpoint": "https://x"}, CRONFLOW_AUTH_TOKEN="  ", CRONFLOW_INPUT_FILE=""))
+    config = load_config(env({"endpoint": "https://x"}, CRONFLOW_AUTH_TOKEN="", CRONFLOW_INPUT_FILE=""))
 
     assert config.auth_token is None
     assert config.input_file is None
@@ -102,12 +102,13 @@ def test_bad_input_is_refused_with_a_clear_message(environment: dict[str, str], 
         load_config(environment)
 
 
-def test_bad_token_is_refused_without_showing_it() -> None:
+@pytest.mark.parametrize("token", ["sec ret-value", "PLANTED-value\n", "  ", "tab\tvalue", "nul\x00value"])
+def test_bad_token_is_refused_by_its_reference_without_showing_it(token: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        load_config(env({"endpoint": "https://x"}, CRONFLOW_AUTH_TOKEN="sec ret-value"))
+        load_config(env({"endpoint": "https://x"}, CRONFLOW_AUTH_TOKEN=token))
 
-    assert "sec ret-value" not in str(raised.value)
-    assert "CRONFLOW_AUTH_TOKEN must be printable ASCII" in str(raised.value)
+    assert token not in str(raised.value) and "PLANTED" not in str(raised.value)
+    assert "spec.flow.authTokenSecretRef must hold printable ASCII" in str(raised.value)
 
 
 def test_termination_log_defaults_to_the_kubernetes_path() -> None:

@@ -116,7 +116,7 @@ def test_200_posts_the_contract_body_with_bearer_and_records_the_answer(
         "binaryPath": "admin/flow.bin",
         "settings": {"runtimeConfig": {"maxPages": 2}, "tags": ["t"]},
     }
-    run = run_job(tmp_path, flow, CRONFLOW_AUTH_TOKEN=TOKEN + "\n", CRONFLOW_INPUT_FILE="in/a.pdf")
+    run = run_job(tmp_path, flow, CRONFLOW_AUTH_TOKEN=TOKEN, CRONFLOW_INPUT_FILE="in/a.pdf")
 
     assert run.exit_code == 0
     [request] = http_server.received
