@@ -40,6 +40,7 @@ RECONCILED = "Reconciled"
 INVALID_SPEC = "InvalidSpec"
 APPLY_FAILED = "ApplyFailed"
 SECRET_NOT_USABLE = "SecretNotUsable"
+SCHEDULE_NEVER_FIRES = "ScheduleNeverFires"
 WATCHER_UNAVAILABLE = "WatcherUnavailable"
 WATCHER_UNREACHABLE = "WatcherUnreachable"
 

@@ -469,3 +469,15 @@ def test_the_webhook_headers_secret_needs_the_label_too() -> None:
     world = FakeWriter(sj=scheduledjob(notifications=notifications), secrets={"hook": {"team": "a"}})
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
     assert (ready(world)["reason"], "hook" in ready(world)["message"]) == (names.SECRET_NOT_USABLE, True)
+
+
+def test_a_schedule_that_never_fires_is_reported_not_shown_healthy() -> None:
+    world = FakeWriter(sj=scheduledjob(schedule="0 0 31 2 *"))
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    condition = ready(world)
+    assert (condition["status"], condition["reason"]) == ("False", names.SCHEDULE_NEVER_FIRES)
+    assert "0 0 31 2 *" in condition["message"]
+    assert reasons(world) == [names.SCHEDULE_NEVER_FIRES]
+    world.sj["spec"]["enabled"] = False  # trigger-only: fine
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert ready(world)["status"] == "True"

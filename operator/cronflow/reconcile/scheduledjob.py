@@ -127,6 +127,9 @@ def reconcile(
             writer, owner, spec, job_image, status, observed.jobs, events, unusable
         )
         desired.update(schedule_status(spec, now))
+        if spec.enabled and desired["mode"] == "Schedule" and desired["nextScheduleTime"] is None:
+            problems.append((names.SCHEDULE_NEVER_FIRES, f"schedule {spec.schedule!r} never fires (no such date); "
+                             "for a ScheduledJob that only runs when triggered, set enabled: false"))
 
     # 5. Runs.
     owners = {owner.uid}
