@@ -19,14 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import apply, bulk, restart, results, skew, trigger
+from bench import apply, bulk, oracle, restart, results, skew, trigger
 from bench.cluster import ensure_job_image
 from bench.context import Context, loadavg
 from bench.kube import Kube
 from bench.report import goals, machine, table, versions
 from tests.support.cluster import REPO, local_cluster
 
-PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew")
+PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew", "oracle")
+DEFAULT_PARTS = PARTS[:-1]
+"""The oracle (validation, not performance; about a minute for 2,000 cases) runs only when named."""
 RESTART_SIZE = 1000
 
 
@@ -37,10 +39,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="quick check for CI: N=20 (restart over 100), fewer samples, no skew part, no 5,000 size")
     parser.add_argument("--sizes", help="bulk sizes, comma-separated (default 100,1000,5000; smoke: 20,100)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<UTC date-time>.json)")
-    parser.add_argument("--parts", default=",".join(PARTS), help=f"subset of {','.join(PARTS)}")
+    parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
+                        help=f"subset of {','.join(PARTS)} (default: all but oracle)")
     parser.add_argument("--samples", type=int, help="samples of apply and trigger (default 100; smoke: 20)")
     parser.add_argument("--runs", type=int, help="runs of the result part (default 50; smoke: 10)")
     parser.add_argument("--skew-minutes", type=int, default=3, help="scheduled minutes of the skew part")
+    parser.add_argument("--oracle-examples", type=int, default=oracle.EXAMPLES,
+                        help=f"generated ScheduledJobs of the oracle part (default {oracle.EXAMPLES})")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="sample every operator with py-spy (raw stacks into DIR); slows it down")
     parser.add_argument("--logs", type=Path, metavar="DIR", help="operator logs (default: a temporary folder)")
@@ -114,6 +119,8 @@ async def main_async(args: argparse.Namespace) -> int:
             report["results"] = await part("results", results_part)
         if "skew" in parts:
             report["skew"] = await part("skew", lambda: skew.run(ctx, minutes=args.skew_minutes))
+        if "oracle" in parts:
+            report["oracle"] = await part("oracle", lambda: oracle.run(ctx, args.oracle_examples))
         report["loadavg_end"] = loadavg()
         report["warnings"] = ctx.warnings
     report["goals"] = goals(report)
