@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
+from cronflow import names
+from cronflow.children import watcher
 from tests.support.helm import helm_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,6 +76,7 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
         "ClusterRoleBinding",
         "CustomResourceDefinition",
         "Deployment",
+        "NetworkPolicy",
         "Service",
         "ServiceAccount",
     ]
@@ -263,6 +266,166 @@ def test_images_scheduling_and_annotations_come_from_values(helm: str) -> None:
     assert template_["metadata"]["annotations"] == {"example.com/team": "ops"}
 
 
+DNS_PORTS = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+JOB_PODS = {"matchLabels": {names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE}}
+WATCHER_PODS = {"matchLabels": {names.MANAGED_BY_LABEL: names.MANAGED_BY_VALUE, names.ROLE_LABEL: names.WATCHER_ROLE}}
+
+
+def policies(objects: Objects) -> dict[tuple[str, str], dict[str, Any]]:
+    """The NetworkPolicies by (namespace, name)."""
+    found = [obj for obj in objects if obj["kind"] == "NetworkPolicy"]
+    return {(obj["metadata"]["namespace"], obj["metadata"]["name"]): obj for obj in found}
+
+
+def namespaces_named(*namespaces: str) -> dict[str, Any]:
+    """A namespaceSelector for these namespaces, by name."""
+    return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(namespaces)}]}
+
+
+def operator_policy(objects: Objects) -> dict[str, Any]:
+    return dict(policies(objects)[(NAMESPACE, "cronflow")]["spec"])
+
+
+def test_network_policy_admits_the_operator_pod_only_on_its_probe_and_metrics_ports(helm: str) -> None:
+    objects = template(helm)
+    assert list(policies(objects)) == [(NAMESPACE, "cronflow")]
+    policy = operator_policy(objects)
+    deployment = only(objects, "Deployment")
+    assert policy["podSelector"] == {"matchLabels": deployment["spec"]["selector"]["matchLabels"]}
+    assert policy["policyTypes"] == ["Ingress"]  # egress stays open by default
+    assert "egress" not in policy
+    # From anywhere (the kubelet probes from the node), and only to these two ports.
+    assert policy["ingress"] == [
+        {"ports": [{"port": 8080, "protocol": "TCP"}]},
+        {"ports": [{"port": 9090, "protocol": "TCP"}]},
+    ]
+    ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
+    assert ports == {"healthz": 8080, "metrics": 9090}
+    assert only(objects, "Service")["spec"]["ports"][0]["port"] == 9090
+
+
+def test_network_policy_follows_the_metrics_port_and_its_allowed_sources(helm: str) -> None:
+    objects = template(
+        helm, "metrics.port=9100", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring"
+    )
+    assert operator_policy(objects)["ingress"] == [
+        {"ports": [{"port": 8080, "protocol": "TCP"}]},
+        {
+            "ports": [{"port": 9100, "protocol": "TCP"}],
+            "from": [{"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}],
+        },
+    ]
+    assert operator_policy(template(helm, "metrics.enabled=false"))["ingress"] == [
+        {"ports": [{"port": 8080, "protocol": "TCP"}]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "namespace_selector"),
+    [
+        ([], {}),  # the whole cluster
+        (["watchNamespaces={team-a,team-b}"], namespaces_named("team-a", "team-b")),
+        (["rbac.scope=namespace"], namespaces_named(NAMESPACE)),
+    ],
+)
+def test_restricted_operator_egress_allows_dns_the_watchers_and_the_listed_rules(
+    helm: str, values: list[str], namespace_selector: dict[str, Any]
+) -> None:
+    objects = template(
+        helm,
+        *values,
+        "networkPolicy.restrictEgress=true",
+        "networkPolicy.egress[0].to[0].ipBlock.cidr=192.0.2.10/32",
+        "networkPolicy.egress[0].ports[0].port=6443",
+    )
+    policy = operator_policy(objects)
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["egress"] == [
+        {"ports": DNS_PORTS},
+        {
+            "to": [{"podSelector": WATCHER_PODS, "namespaceSelector": namespace_selector}],
+            "ports": [{"port": watcher.PORT, "protocol": "TCP"}],
+        },
+        {"to": [{"ipBlock": {"cidr": "192.0.2.10/32"}}], "ports": [{"port": 6443}]},
+    ]
+
+
+def test_network_policy_disabled_renders_none(helm: str) -> None:
+    objects = template(helm, "networkPolicy.enabled=false")
+    assert "NetworkPolicy" not in kinds(objects)
+
+
+@pytest.mark.parametrize(
+    ("values", "watched"),
+    [
+        (["rbac.scope=namespace"], [NAMESPACE]),
+        (["watchNamespaces={team-a,team-b}"], ["team-a", "team-b"]),
+        (["jobNetworkPolicy.namespaces={team-c}"], ["team-c"]),
+        (["watchNamespaces={team-a,team-b}", "jobNetworkPolicy.namespaces={team-a}"], ["team-a"]),
+    ],
+)
+def test_job_network_policy_limits_the_job_pods_egress_in_each_namespace(
+    helm: str, values: list[str], watched: list[str]
+) -> None:
+    objects = template(
+        helm,
+        *values,
+        "jobNetworkPolicy.enabled=true",
+        "jobNetworkPolicy.egress[0].to[0].namespaceSelector.matchLabels.team=flows",
+        "jobNetworkPolicy.egress[0].ports[0].port=8080",
+        "jobNetworkPolicy.egress[0].ports[0].protocol=TCP",
+    )
+    jobs = {key: policy["spec"] for key, policy in policies(objects).items() if key[1] == "cronflow-jobs"}
+    assert sorted(namespace for namespace, _ in jobs) == watched
+    for spec in jobs.values():
+        assert spec == {
+            "podSelector": JOB_PODS,
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"ports": DNS_PORTS},
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {"team": "flows"}}}],
+                    "ports": [{"port": 8080, "protocol": "TCP"}],
+                },
+            ],
+        }
+    # It selects the pods the operator creates, never the operator's own pod.
+    operator_labels = only(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert operator_labels[names.MANAGED_BY_LABEL] != names.MANAGED_BY_VALUE
+
+
+def test_job_network_policy_dns_may_be_limited_and_is_off_by_default(helm: str) -> None:
+    assert list(policies(template(helm, "watchNamespaces={team-a}"))) == [(NAMESPACE, "cronflow")]
+    objects = template(
+        helm,
+        "watchNamespaces={team-a}",
+        "networkPolicy.enabled=false",
+        "jobNetworkPolicy.enabled=true",
+        "jobNetworkPolicy.dnsTo[0].podSelector.matchLabels.k8s-app=kube-dns",
+        "jobNetworkPolicy.dnsTo[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=kube-system",
+    )
+    assert list(policies(objects)) == [("team-a", "cronflow-jobs")]
+    assert policies(objects)[("team-a", "cronflow-jobs")]["spec"]["egress"] == [
+        {
+            "ports": DNS_PORTS,
+            "to": [
+                {
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                }
+            ],
+        }
+    ]
+
+
+def test_job_network_policy_for_a_cluster_wide_operator_needs_its_namespaces(helm: str) -> None:
+    result = run_helm(
+        helm, "template", "cronflow", str(CHART), "--namespace", NAMESPACE, "--set", "jobNetworkPolicy.enabled=true"
+    )
+    assert result.returncode != 0
+    assert "list the job pods' namespaces in jobNetworkPolicy.namespaces" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -276,6 +439,10 @@ def test_images_scheduling_and_annotations_come_from_values(helm: str) -> None:
         ("crds.install=maybe", "at '/crds/install': got string, want boolean"),
         ("replicas=2", "additional properties 'replicas' not allowed"),
         ("smtp.password=hunter2", "additional properties 'password' not allowed"),
+        ("networkPolicy.restrictEgress=yes", "at '/networkPolicy/restrictEgress': got string, want boolean"),
+        ("jobNetworkPolicy.egress[0].too[0].ipBlock.cidr=10.0.0.0/8", "additional properties 'too' not allowed"),
+        ("jobNetworkPolicy.egress[0].ports[0].protocol=ICMP", "value must be one of 'TCP', 'UDP', 'SCTP'"),
+        ("jobNetworkPolicy.namespaces={Team_A}", "at '/jobNetworkPolicy/namespaces/0'"),
     ],
 )
 def test_invalid_values_fail_with_the_schema_message(helm: str, value: str, message: str) -> None:

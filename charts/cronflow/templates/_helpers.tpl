@@ -38,3 +38,18 @@ With rbac.scope=namespace and no list, the release namespace (the only one it ha
 {{- .Release.Namespace -}}
 {{- end -}}
 {{- end -}}
+
+{{/* A NetworkPolicy egress rule for DNS (port 53, UDP and TCP), to the peers given (the dnsTo value) or,
+with none, to any address. Starts with a newline: use it as `{{- include "cronflow.dnsEgress" .dnsTo }}`. */}}
+{{- define "cronflow.dnsEgress" }}
+  # DNS.
+  - ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+    {{- with . }}
+    to:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end -}}
