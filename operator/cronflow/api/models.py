@@ -26,7 +26,10 @@ _SCHEDULE_MESSAGE = (
     "schedule must be 5 cron fields (minute hour day-of-month month day-of-week, e.g. '*/5 * * * *') "
     f"or one of {' '.join(DESCRIPTORS)}; seconds and year fields are not supported"
 )
-_URL_REGEX = r"^https?://[^\s/?#@]+([/?#]\S*)?$"
+# Whitespace is spelt out: RE2 (the API server) reads \s as [\t\n\f\r ], Python as any Unicode space
+# and \v too, so a `\s` here would make the models refuse what the API server accepts (e.g. U+00A0).
+_SPACE = r"\t\n\f\r "
+_URL_REGEX = rf"^https?://[^{_SPACE}/?#@]+([/?#][^{_SPACE}]*)?$"
 _TOKEN_REGEX = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$"
 _DNS_SUBDOMAIN_REGEX = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
@@ -83,7 +86,7 @@ HeaderMap = Annotated[
 EmailAddress = Annotated[
     str,
     Field(max_length=254),
-    Cel.matching(r"^[^@\s]+@[^@\s]+$", "emails must be email addresses such as ops@example.com"),
+    Cel.matching(rf"^[^@{_SPACE}]+@[^@{_SPACE}]+$", "emails must be email addresses such as ops@example.com"),
 ]
 LabelValue = Annotated[str, Field(max_length=63)]
 FreeFormObject = Annotated[
