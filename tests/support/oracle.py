@@ -70,9 +70,6 @@ PYTHON_ONLY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspa
 """What Python's `\\s` matches in a str (str.isspace) and RE2's (`[\\t\\n\\f\\r ]`) does not: \\v, U+001C-001F,
 U+0085, U+00A0 (no-break space), U+2000-200A, U+2028, U+3000... The strategies mix them into text, since
 a rule written with `\\s` would read differently in the two engines."""
-PYTHON_ONLY_CASE_FOLDS = "\u0130\u0131"
-"""Letters that Python's `(?i:...)` matches to an ASCII letter and RE2's does not (U+0130 and U+0131, dotted
-capital and dotless small i, to i). Both engines match U+017F (long s) to s."""
 
 # ---------------------------------------------------------------------------------------------------
 # Verdicts.
@@ -374,17 +371,6 @@ def _beyond_int64(case: Case, model: ModelVerdict, server: ServerVerdict) -> boo
             and any(not -(2**63) <= n < 2**63 for n in _numbers(case.spec)))
 
 
-def _python_only_case_fold(case: Case, model: ModelVerdict, server: ServerVerdict) -> bool:
-    schedule = case.spec.get("schedule") if isinstance(case.spec, dict) else None
-    return (not server.accepted and model.server_should_accept and isinstance(schedule, str)
-            and any(c in PYTHON_ONLY_CASE_FOLDS for c in schedule)
-            and any(p.where == "spec.schedule" and "invalid literal for int()" in p.message for p in model.operator))
-
-
-def _zone_directory(case: Case, model: ModelVerdict, server: ServerVerdict) -> bool:
-    return (model.crash or "").startswith("IsADirectoryError")
-
-
 _BASE = {"schedule": "*/5 * * * *", "flow": {"endpoint": "https://flows.example.com/run"}}
 
 KNOWN: tuple[Known, ...] = (
@@ -408,21 +394,6 @@ KNOWN: tuple[Known, ...] = (
         "refuses one beyond int64 ('must be of type integer')",
         _beyond_int64,
         Case("int64", {**_BASE, "startingDeadlineSeconds": 2**63}),
-    ),
-    Known(
-        "python-only-case-fold",
-        "the schedule regex's (?i:jan|...|sun|...) matches U+0131 and U+0130 for i in Python, not in RE2: the API "
-        "server refuses 'fri' spelt with them; the models' mirror accepts it and only _number's int() refuses it",
-        _python_only_case_fold,
-        Case("dotless", {**_BASE, "schedule": "0 0 * * fr\u0131"}),
-    ),
-    Known(
-        "zone-directory-crash",
-        "a timeZone naming a folder of the tz database ('America', 'Etc') matches the schema's pattern; "
-        "cronflow.schedule.load_time_zone lets zoneinfo's IsADirectoryError through (it catches only "
-        "ZoneInfoNotFoundError and ValueError), so parse_spec raises instead of InvalidSpec",
-        _zone_directory,
-        Case("zone-dir", {**_BASE, "timeZone": "America"}),
     ),
 )
 
