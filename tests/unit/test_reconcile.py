@@ -331,6 +331,20 @@ def test_a_result_is_reported_once_even_when_its_release_fails_and_the_pass_runs
     assert world.jobs["nightly-29001"]["metadata"]["finalizers"] == []
 
 
+def test_a_trigger_job_of_an_earlier_owner_of_the_name_delays_the_trigger_instead_of_eating_it() -> None:
+    world = converged(trigger="now")  # the Job of "now" exists, created for this owner
+    job_name = names.trigger_job_name("nightly", "now")
+    world.jobs[job_name]["metadata"]["ownerReferences"][0]["uid"] = "the-replaced-owner"
+    world.jobs[job_name]["metadata"]["deletionTimestamp"] = "2026-11-22T12:00:00Z"
+    world.sj["status"].pop("lastTrigger")  # replace --force: a new object, no status
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert "lastTrigger" not in world.sj["status"]
+    assert job_name not in world.jobs  # released (not recorded), so the garbage collector's delete went through
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert world.sj["status"]["lastTrigger"] == "now"
+    assert world.jobs[job_name]["metadata"]["ownerReferences"][0]["uid"] == SJ_UID
+
+
 def test_a_stale_cache_conflicts_instead_of_recording_twice() -> None:
     world = converged()
     _finished_job(world)

@@ -307,8 +307,9 @@ def _trigger(
         return last, None
     job = build_trigger_job(owner, spec, job_image, spec.trigger)
     name = job["metadata"]["name"]
-    if any(j["metadata"]["name"] == name for j in jobs):
-        return spec.trigger, None
+    existing = next((j for j in jobs if j["metadata"]["name"] == name), None)
+    if existing is not None:  # created already; or an earlier owner's, gone soon (its deletion queues a pass)
+        return (spec.trigger if controller_uid(existing) == owner.uid else last), None
     if unusable is not None:
         events.append(("Warning", names.TRIGGER_FAILED, f"Job {name} not created: {unusable[1]}"))
         return spec.trigger, None
