@@ -9,6 +9,7 @@ is a snapshot of kopf's indexes (its watch caches), taken on the event loop; the
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import logging
 import random
@@ -23,6 +24,8 @@ from cronflow.reconcile.scheduledjob import Memory, Observed, reconcile, release
 from cronflow.reconcile.writer import ApiError, Writer
 
 Key = tuple[str, str]
+Sender = Callable[[Mapping[str, Any], Mapping[str, Any], Callable[[], None]], None]
+"""Sends a result's notifications and calls the callable when they are delivered or finally failed."""
 Index = Mapping[Key, Any]  # kopf.Index: key -> a store of the values indexed under it
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 300.0
@@ -64,12 +67,12 @@ class Controller:
     """Queue and workers; `add` is called from kopf's event handlers."""
 
     def __init__(
-        self, writer: Writer, job_image: str, on_result: Callable[[Mapping[str, Any], Mapping[str, Any]], None],
+        self, writer: Writer, job_image: str, send: Sender,
         workers: int = 4,
     ) -> None:
         self.writer = writer
         self.job_image = job_image
-        self.on_result = on_result
+        self.send = send
         self.workers = workers
         self.indexes: Indexes | None = None
         self.synced = asyncio.Event()
@@ -135,7 +138,8 @@ class Controller:
                 return
             memory = self._memory.setdefault(key, Memory())
             outcome = await asyncio.to_thread(
-                reconcile, observed, self.writer, self.job_image, datetime.now(UTC), memory, self._recorded
+                reconcile, observed, self.writer, self.job_image, datetime.now(UTC), memory,
+                functools.partial(self._recorded, key, asyncio.get_running_loop()),
             )
         except Exception as error:
             failures = self._failures[key] = self._failures.get(key, 0) + 1
@@ -154,10 +158,20 @@ class Controller:
         if outcome.requeue_after is not None:
             self.add(key, outcome.requeue_after)
 
-    def _recorded(self, sj: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-        """A result is in the status (called from the pass's thread)."""
-        metrics.RUNS.labels(trigger=result["trigger"], status=result["status"]).inc()
-        self.on_result(sj, result)
+    def _recorded(
+        self, key: Key, loop: asyncio.AbstractEventLoop,
+        sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[], None], first: bool,
+    ) -> None:
+        """A result is in the status (called from the pass's thread): count it, send its notifications;
+        when they are out, `done` and one more pass (which releases the Job)."""
+        if first:
+            metrics.RUNS.labels(trigger=result["trigger"], status=result["status"]).inc()
+
+        def sent() -> None:  # from a delivery thread
+            done()
+            loop.call_soon_threadsafe(self.add, key)
+
+        self.send(sj, result, sent)
 
     def _forget(self, key: Key) -> None:
         self._failures.pop(key, None)

@@ -7,7 +7,7 @@ of a child, DELETED included, queues one level-triggered pass (controller.py).
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kopf
@@ -81,8 +81,8 @@ def _queue(key: tuple[str, str]) -> None:
     _controller.add(key)
 
 
-def _notify(sj: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-    notify(sj, result, _operator)
+def _notify(sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[], None]) -> None:
+    notify(sj, result, _operator, done)
 
 
 @kopf.on.startup()

@@ -8,7 +8,7 @@ reconcile converges and then writes nothing. `fail` makes a call raise an ApiErr
 import base64
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -66,11 +66,22 @@ class FakeWriter:
     events: list[tuple[str, str, str]] = field(default_factory=list)
     status_patches: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[dict[str, Any]] = field(default_factory=list)
-    """Results handed to `record` (reconcile's on_recorded)."""
+    """Results handed to `record` the first time (reconcile's on_recorded)."""
+    sent: list[str] = field(default_factory=list)
+    """Jobs whose notifications `record` was asked to send (again after a restart)."""
+    deliver_later: bool = False
+    """Keep the notifications' `done` callbacks in `undelivered` instead of calling them at once."""
+    undelivered: list[Callable[[], None]] = field(default_factory=list)
 
-    def record(self, sj: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-        """Reconcile's on_recorded: keep the result."""
-        self.recorded.append(dict(result))
+    def record(self, sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[], None], first: bool) -> None:
+        """Reconcile's on_recorded: keep the result; deliver at once unless `deliver_later`."""
+        if first:
+            self.recorded.append(dict(result))
+        self.sent.append(str(result["job"]))
+        if self.deliver_later:
+            self.undelivered.append(done)
+        else:
+            done()
 
     def observed(self) -> Observed:
         """The world as the watch caches would show it now."""

@@ -2,7 +2,7 @@
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -57,7 +57,12 @@ def make(monkeypatch: pytest.MonkeyPatch, passes: Passes) -> tuple[Controller, l
     monkeypatch.setattr(controller, "reconcile", passes)
     monkeypatch.setattr(controller, "FIRST_BACKOFF_SECONDS", 0.01)
     seen: list[Mapping[str, Any]] = []
-    return Controller(FakeWriter(sj=dict(SJ)), "img", lambda sj, result: seen.append(result), workers=2), seen
+
+    def send(sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[], None]) -> None:
+        seen.append(result)
+        done()
+
+    return Controller(FakeWriter(sj=dict(SJ)), "img", send, workers=2), seen
 
 
 def test_backoff_doubles_with_jitter_and_is_capped() -> None:

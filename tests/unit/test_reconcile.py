@@ -310,10 +310,11 @@ def test_first_pass_writes_the_cronjob_and_the_status_only() -> None:
 
 
 def test_transient_errors_propagate_for_the_queue_to_retry() -> None:
-    for status in (409, 429, 500, 503, 0):
+    not_yet_mapped = 'cannot set blockOwnerDeletion in this case because cannot find RESTMapping for APIVersion'
+    for status, message in ((409, "x"), (429, "x"), (500, "x"), (503, "x"), (0, "x"), (403, not_yet_mapped)):
         world = converged()
         world.cronjob = None
-        world.fail["apply CronJob"] = ApiError(status, "x", "try again")
+        world.fail["apply CronJob"] = ApiError(status, "x", message)
         with pytest.raises(ApiError):
             reconcile(world.observed(), world, IMAGE, NOW, Memory())
 
@@ -495,3 +496,46 @@ def test_a_schedule_that_never_fires_is_reported_not_shown_healthy() -> None:
     world.sj["spec"]["enabled"] = False  # trigger-only: fine
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
     assert ready(world)["status"] == "True"
+
+
+HOOK = {"on": ["Success", "Failure"], "webhook": {"url": "https://hooks.example.com/x"}}
+
+
+def test_a_job_is_held_until_its_notification_is_out_and_released_after() -> None:
+    world = converged(notifications=HOOK)
+    world.deliver_later = True
+    _finished_job(world)
+    memory = Memory()
+    reconcile(world.observed(), world, IMAGE, NOW, memory, world.record)
+    assert world.writes == ["patch status/nightly"]  # recorded, not released: the webhook is not out yet
+    assert world.sent == ["nightly-29001"]
+    reconcile(world.observed(), world, IMAGE, NOW, memory, world.record)
+    assert world.sent == ["nightly-29001"], "not sent twice while on its way"
+    world.undelivered.pop()()  # delivered (or finally failed)
+    reconcile(world.observed(), world, IMAGE, NOW, memory, world.record)
+    assert world.jobs["nightly-29001"]["metadata"]["finalizers"] == []
+    assert [r["job"] for r in world.recorded] == ["nightly-29001"]
+
+
+def test_after_a_restart_an_unsent_notification_is_sent_again_and_the_run_counted_once() -> None:
+    world = converged(notifications=HOOK)
+    world.deliver_later = True
+    _finished_job(world)
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    world.undelivered.clear()  # the operator stops before delivering
+    world.deliver_later = False
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)  # a new process: empty memory
+    assert world.sent == ["nightly-29001", "nightly-29001"]
+    assert [r["job"] for r in world.recorded] == ["nightly-29001"]
+    assert len(world.sj["status"]["results"]) == 1
+    assert world.jobs["nightly-29001"]["metadata"]["finalizers"] == []
+
+
+def test_after_a_restart_results_whose_jobs_were_released_are_not_sent_again() -> None:
+    world = converged(notifications=HOOK)
+    _finished_job(world)
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    assert world.sent == ["nightly-29001"]
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)  # a new process
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    assert world.sent == ["nightly-29001"]

@@ -11,6 +11,7 @@ import logging
 import re
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -264,11 +265,15 @@ def _report(sj: Mapping[str, Any], result: Mapping[str, Any], channel: str, erro
     )
 
 
-def _attempt(sj: Mapping[str, Any], result: Mapping[str, Any], channel: str, send: Callable[[], None]) -> None:
+def _attempt(
+    sj: Mapping[str, Any], result: Mapping[str, Any], channel: str, send: Callable[[], None], done: Callable[[], None]
+) -> None:
     try:
         send()
     except Exception as error:
         _report(sj, result, channel, error)
+    finally:
+        done()
 
 
 def webhook_target(url: str) -> str:
@@ -281,9 +286,13 @@ def webhook_target(url: str) -> str:
         return "invalid-url"
 
 
-def _queue(lane: str, sj: Mapping[str, Any], result: Mapping[str, Any], channel: str, send: Callable[[], None]) -> None:
-    if _lanes.submit(lane, lambda: _attempt(sj, result, channel, send)):
+def _queue(
+    lane: str, sj: Mapping[str, Any], result: Mapping[str, Any], channel: str, send: Callable[[], None],
+    done: Callable[[], None],
+) -> None:
+    if _lanes.submit(lane, lambda: _attempt(sj, result, channel, send, done)):
         return
+    done()  # a final failure, reported below
     error = f"dropped: the queue is full ({LANE_QUEUE} waiting for this target, or {MAX_QUEUED} for all)"
     log.warning("%s notification for %s (%s) %s", channel, result["job"], lane, error)
     NOTIFICATION_FAILURES.labels(channel=channel).inc()
@@ -291,19 +300,40 @@ def _queue(lane: str, sj: Mapping[str, Any], result: Mapping[str, Any], channel:
     _lanes.submit("events", lambda: kube.post_event(sj, "Warning", names.NOTIFICATION_FAILED, message))
 
 
-def notify(sj: Mapping[str, Any], result: Mapping[str, Any], settings: OperatorSettings) -> None:
-    """Queue the notifications a finished run asks for, each on its target's lane; returns at once."""
+def notify(
+    sj: Mapping[str, Any], result: Mapping[str, Any], settings: OperatorSettings,
+    done: Callable[[], None] = lambda: None,
+) -> None:
+    """Queue the notifications a finished run asks for, each on its target's lane; returns at once.
+
+    `done` is called once every channel has delivered or finally failed (at once when none is wanted),
+    so the caller can hold the run's Job until then and send again after a restart.
+    """
     notifications = (sj.get("spec") or {}).get("notifications") or {}
     if not wanted(notifications, result["status"]):
+        done()
         return
     namespace = sj["metadata"]["namespace"]
     webhook = notifications.get("webhook")
+    emails = notifications.get("emails")
+    channels = int(bool(webhook)) + int(bool(emails and settings.smtp_host))
+    left = [channels]
+    lock = threading.Lock()
+
+    def one_done() -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            done()
+
+    if channels == 0:
+        done()
     if webhook:
         lane = f"webhook {namespace} {webhook_target(str(webhook.get('url', '')))}"
-        _queue(lane, sj, result, "webhook", lambda: send_webhook(sj, result, webhook))
-    emails = notifications.get("emails")
+        _queue(lane, sj, result, "webhook", lambda: send_webhook(sj, result, webhook), one_done)
     if emails and settings.smtp_host:
-        _queue(f"email {namespace}", sj, result, "email", lambda: send_email(sj, result, emails, settings))
+        _queue(f"email {namespace}", sj, result, "email", lambda: send_email(sj, result, emails, settings), one_done)
     elif emails:
         message = "email requested but no SMTP server is configured"
         _lanes.submit(f"email {namespace}", lambda: kube.post_event(sj, "Warning", names.NOTIFICATION_FAILED, message))

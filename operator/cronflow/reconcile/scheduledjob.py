@@ -10,13 +10,17 @@ operator last wrote, so a child deleted or edited by hand is put back. Steps:
 5. runs: live Jobs get the result finalizer, finished or deleted ones are recorded;
 6. automatic mode: the watcher's claims -> one Job each; recorded claims moved on;
 7. one status patch of what differs (guarded by resourceVersion), then the Events;
-8. recorded Jobs released (finalizer off, recorded annotation on), old scheduled Jobs deleted.
+8. recorded Jobs released (finalizer off, recorded annotation on) once their notifications are delivered
+   or finally failed (at least once: after a restart a held, recorded Job's notification is sent again),
+   old scheduled Jobs deleted.
 Transient API errors (409, 429, 5xx, no answer) propagate: the controller retries the pass with backoff.
 A pass over an unchanged world writes nothing.
 """
 
+import functools
 import json
 import secrets
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +39,7 @@ from cronflow.children.watcher import (
     watcher_active,
     watcher_labels,
 )
+from cronflow.notify.payload import wanted
 from cronflow.reconcile.compare import drifted
 from cronflow.reconcile.runs import plan_runs
 from cronflow.reconcile.writer import ApiError, Writer
@@ -72,6 +77,12 @@ class Memory:
     watcher_failures: int = 0
     refused: dict[str, tuple[str, datetime, tuple[str, str]]] = field(default_factory=dict)
     """Per kind: the manifest the API server refused, when, and the problem reported."""
+    notifying: set[str] = field(default_factory=set)
+    """Jobs whose notifications are on their way."""
+    notified: set[str] = field(default_factory=set)
+    """Jobs whose notifications are delivered or finally failed: they may be released."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards the two sets: delivery threads mark jobs notified while a pass reads them."""
 
 
 @dataclass
@@ -82,8 +93,10 @@ class Outcome:
     invalid: bool = False
 
 
-OnRecorded = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
-"""Called with (ScheduledJob, result) once a result is in the status (notifications, metrics)."""
+OnRecorded = Callable[[Mapping[str, Any], Mapping[str, Any], Callable[[], None], bool], None]
+"""Called with (ScheduledJob, result, done, first) once a result is in the status: it sends the result's
+notifications and calls `done` when they are delivered or finally failed; `first` is False when the
+notifications of a result recorded earlier are sent again (after a restart), for metrics to count once."""
 
 
 def reconcile(
@@ -195,20 +208,60 @@ def reconcile(
                 raise
             writer.post_event(sj, "Warning", names.STATUS_WRITE_FAILED, f"the status could not be written: {error}")
             return outcome  # nothing recorded, nothing released: a later pass tries again
-    for result in plan.results:
-        if on_recorded is not None:
-            on_recorded(sj, result)  # now, even if a later step of this pass fails and it runs again
+    held = {j["metadata"]["name"] for j in plan.release if controller_uid(j) in owners}
+    notices = _notices(sj, plan.results, [r for r in results if r.get("job") in held], memory, on_recorded)
     for type_, event_reason, event_message in events:
         writer.post_event(sj, type_, event_reason, event_message)
 
-    # 8. Recorded Jobs released, old scheduled Jobs deleted.
+    # 8. Recorded Jobs released (once notified), old scheduled Jobs deleted.
+    with memory.lock:
+        memory.notified &= {j["metadata"]["name"] for j in observed.jobs}
     for job in plan.release:
-        kept = [f for f in job["metadata"].get("finalizers") or [] if f != names.RESULT_FINALIZER]
         mine = controller_uid(job) in owners
+        if mine and job["metadata"]["name"] in notices:
+            continue  # held until its notifications are out; their `done` queues a pass
+        kept = [f for f in job["metadata"].get("finalizers") or [] if f != names.RESULT_FINALIZER]
         writer.patch_job_metadata(job, kept, {names.RECORDED_ANNOTATION: "true"} if mine else None)
     for name in plan.delete:
         writer.delete_job(owner.namespace, name)
     return outcome
+
+
+def _notices(
+    sj: Mapping[str, Any], new: Sequence[Mapping[str, Any]], held: Sequence[Mapping[str, Any]],
+    memory: Memory, on_recorded: OnRecorded | None,
+) -> set[str]:
+    """Send the notifications of new results, and of `held` ones (recorded earlier, their Job still
+    held: the operator stopped before they were out); returns the Jobs whose notifications are not out."""
+    if on_recorded is None:
+        return set()
+    notifications = (sj.get("spec") or {}).get("notifications")
+    new_jobs = {str(r["job"]) for r in new}
+    pending: set[str] = set()
+    for result in [*new, *(r for r in held if r.get("job") not in new_jobs)]:
+        job = str(result["job"])
+        want = wanted(notifications, str(result.get("status")))
+        with memory.lock:
+            notified, sending = job in memory.notified, job in memory.notifying
+            start = want and not notified and not sending
+            if start:
+                memory.notifying.add(job)
+        if not want:
+            if job in new_jobs:
+                on_recorded(sj, result, lambda: None, True)  # metrics only: nothing to send
+            continue
+        if start:
+            on_recorded(sj, result, functools.partial(_notified, memory, job), job in new_jobs)
+        with memory.lock:
+            if job not in memory.notified:  # (done may have been called at once)
+                pending.add(job)
+    return pending
+
+
+def _notified(memory: Memory, job: str) -> None:
+    with memory.lock:
+        memory.notifying.discard(job)
+        memory.notified.add(job)
 
 
 def _unusable_secret(writer: Writer, namespace: str, spec: ScheduledJobSpec) -> Problem | None:

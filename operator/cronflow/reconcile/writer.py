@@ -24,7 +24,13 @@ class ApiError(Exception):
 
     @property
     def transient(self) -> bool:
-        """Retry with backoff (conflict, throttled, server error, no answer); else it is the input's fault."""
+        """Retry with backoff (conflict, throttled, server error, no answer); else it is the input's fault.
+
+        One 403 is transient too: right after the CRD is installed, the owner-reference admission check
+        may not know the ScheduledJob kind yet ("cannot find RESTMapping").
+        """
+        if self.status == 403 and "cannot find RESTMapping" in self.message:
+            return True
         return self.status == 0 or self.status >= 500 or self.status in TRANSIENT_STATUSES
 
 
