@@ -351,3 +351,27 @@ def test_planted_secret_values_valid_and_malformed_appear_nowhere(
         for value in planted.values():
             assert value.strip() not in text, f"a planted Secret value is in the {where}"
     assert "bad-hook" in texts["Events"], "the malformed header is reported by its Secret's name"
+
+
+def test_a_notification_not_out_when_the_operator_stops_is_sent_after_it_restarts(
+    node: Cluster, namespace: str, operator: OperatorProcess, flow_server: Server, webhook_server: Server
+) -> None:
+    with socket.socket() as silent:  # a webhook target that accepts and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        apply_sj(node, namespace, f"{flow_server.url}/ok", notifications={
+            "on": ["Success"], "webhook": {"url": f"http://127.0.0.1:{silent.getsockname()[1]}/hook"}})
+        trigger(node, namespace, "t1")
+        [result] = wait_results(node, namespace, 1)
+        job = node.get_json("-n", namespace, "job", result["job"])
+        assert "cronflow.dev/result" in job["metadata"]["finalizers"], "held while its notification is out"
+        operator.stop(kill=True)
+    node.kubectl("-n", namespace, "patch", "sj", "flow", "--type", "merge", "-p", json.dumps(
+        {"spec": {"notifications": {"webhook": {"url": f"{webhook_server.url}/ok"}}}}))
+    operator.start()
+    delivery = wait_until("the delivery after the restart", lambda: webhook_server.received, timeout=60)[0]
+    uid = node.get_json("-n", namespace, "sj", "flow")["metadata"]["uid"]
+    assert delivery.headers["Idempotency-Key"] == f"{uid}/{result['job']}"
+    wait_until("the Job released", lambda: "cronflow.dev/result" not in (
+        node.get_json("-n", namespace, "job", result["job"])["metadata"].get("finalizers") or []), timeout=30)
+    assert len(results(node, namespace)) == 1
