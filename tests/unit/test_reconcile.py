@@ -298,6 +298,17 @@ def test_sync_scheduledjob(case: Case) -> None:
         assert world.writes == [], "a second pass over the result must write nothing"
 
 
+def test_a_watcher_whose_empty_env_value_the_api_server_dropped_is_no_drift() -> None:
+    world = automatic_world()  # no pattern: CRONFLOW_WATCH_PATTERN=""
+    assert world.watcher_deployment is not None
+    container = world.watcher_deployment["spec"]["template"]["spec"]["containers"][0]
+    pattern = next(e for e in container["env"] if e["name"] == "CRONFLOW_WATCH_PATTERN")
+    assert pattern.pop("value") == ""  # as the API server stores it
+    world.writes.clear()
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert not any("Deployment" in w for w in world.writes)
+
+
 def test_first_pass_writes_the_cronjob_and_the_status_only() -> None:
     world = FakeWriter(sj=scheduledjob())
     reconcile(world.observed(), world, IMAGE, NOW, Memory())

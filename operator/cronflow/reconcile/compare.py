@@ -3,7 +3,8 @@
 Like Kubernetes' `equality.Semantic.DeepDerivative`: fields the API server defaults or others add are
 ignored, every field of the desired manifest must be there with the same value. Lists of named items
 (containers, env, volumes, ports) match by name, as server-side apply merges them; other lists match
-item by item. Resource quantities compare by value ("1000m" is what the API server stores as "1").
+item by item. Resource quantities compare by value ("1000m" is what the API server stores as "1"), and
+an empty string, list or map matches a field that is absent (the API server omits them).
 """
 
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ def _owned_metadata(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _contains(want: Any, have: Any, path: tuple[str, ...]) -> bool:
+    if have is None and want in ("", [], {}):
+        return True  # the API server omits empty values (an env var with value "" comes back without it)
     if isinstance(want, Mapping):
         if not isinstance(have, Mapping):
             return False
