@@ -387,6 +387,18 @@ def test_a_refused_apply_is_not_repeated_until_the_spec_changes_or_time_passes()
     assert ready(world)["status"] == "True"
 
 
+def test_a_pass_over_a_cache_that_does_not_show_its_own_write_yet_waits_instead_of_conflicting() -> None:
+    world = converged()
+    _finished_job(world)
+    stale = world.observed()
+    memory = Memory()
+    reconcile(world.observed(), world, IMAGE, NOW, memory)
+    world.writes.clear()
+    outcome = reconcile(stale, world, IMAGE, NOW, memory)  # e.g. woken by the Job event of the release
+    assert world.writes == []
+    assert outcome.requeue_after is not None
+
+
 def test_invalid_spec_posts_its_warning_once() -> None:
     world = converged()
     _invalid(world)

@@ -50,6 +50,8 @@ from cronflow.status import READY_MESSAGE, set_condition, status_patch
 DEFAULT_HISTORY_LIMIT = 10
 REFUSED_RETRY = timedelta(minutes=5)
 """A child the API server refused is applied again unchanged only this long after (e.g. a LimitRange changed)."""
+CACHE_LAG_RECHECK_SECONDS = 5.0
+"""Safety net if the event of an own status write never comes (a broken watch is re-listed anyway)."""
 SECRET_RECHECK_SECONDS = 30.0
 """Secrets are not watched: a ScheduledJob waiting for a usable Secret is looked at again this often."""
 UNREACHABLE_PASSES = 3
@@ -81,6 +83,8 @@ class Memory:
     """Jobs whose notifications are on their way."""
     notified: set[str] = field(default_factory=set)
     """Jobs whose notifications are delivered or finally failed: they may be released."""
+    written_from: str | None = None
+    """The resourceVersion the last status write was computed from: a cache still showing it is behind."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Guards the two sets: delivery threads mark jobs notified while a pass reads them."""
 
@@ -113,6 +117,11 @@ def reconcile(
     desired: dict[str, Any] = {"observedGeneration": meta.get("generation", 0),
                                "cronJobName": names.cronjob_name(owner.name)}
 
+    if memory.written_from == meta.get("resourceVersion"):
+        # The cache does not show this pass's own last status write yet: its event queues the next pass
+        # (a pass now would compute from the old status and only conflict).
+        outcome.requeue_after = CACHE_LAG_RECHECK_SECONDS
+        return outcome
     if meta.get("deletionTimestamp"):  # going away: never hold its Jobs back
         release_jobs(writer, observed.jobs)
         return outcome
@@ -203,6 +212,7 @@ def reconcile(
     if changes:
         try:
             writer.patch_status(sj, changes)
+            memory.written_from = meta.get("resourceVersion")
         except ApiError as error:
             if error.transient:
                 raise
