@@ -46,8 +46,8 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 def apply_sj(cluster: Cluster, namespace: str, endpoint: str, name: str = "flow", **spec: Any) -> None:
-    manifest = scheduledjob(name, namespace, schedule="0 3 * * *", flow={"endpoint": endpoint, "timeoutSeconds": 20},
-                            **spec)
+    manifest = scheduledjob(name, namespace, **{
+        "schedule": "0 3 * * *", "flow": {"endpoint": endpoint, "timeoutSeconds": 20}, **spec})
     cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
 
 
