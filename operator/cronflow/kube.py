@@ -61,6 +61,14 @@ def _json(response: Any) -> Any:
     return json.loads(response.data)
 
 
+def _list(call: Callable[..., Any], namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The objects a namespaced list call returns for a label selector, as plain dicts."""
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    items: list[dict[str, Any]] = _json(call_kubeapi(call, namespace, label_selector=selector,
+                                                     _preload_content=False))["items"]
+    return items
+
+
 def batch_api() -> client.BatchV1Api:
     """The batch/v1 API (CronJobs, Jobs)."""
     return client.BatchV1Api(api_client())
@@ -184,12 +192,7 @@ class KubeWriter:
 
     def list_replicasets(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
         """The ReplicaSets matching the labels, as plain dicts."""
-        selector = ",".join(f"{key}={value}" for key, value in labels.items())
-        response = call_kubeapi(
-            apps_api().list_namespaced_replica_set, namespace, label_selector=selector, _preload_content=False
-        )
-        sets: list[dict[str, Any]] = _json(response)["items"]
-        return sets
+        return _list(apps_api().list_namespaced_replica_set, namespace, labels)
 
     def job_pod(self, namespace: str, job_name: str) -> Mapping[str, Any] | None:
         """The (newest) pod of a Job as a plain dict, or None when it has none."""
@@ -199,12 +202,7 @@ class KubeWriter:
 
     def list_pods(self, namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
         """The pods matching the labels, as plain dicts."""
-        selector = ",".join(f"{key}={value}" for key, value in labels.items())
-        response = call_kubeapi(
-            core_api().list_namespaced_pod, namespace, label_selector=selector, _preload_content=False
-        )
-        pods: list[dict[str, Any]] = _json(response)["items"]
-        return pods
+        return _list(core_api().list_namespaced_pod, namespace, labels)
 
     def watcher(self, pod_ip: str, token: str) -> WatcherClient:
         """A client of a watcher pod's HTTP API."""
