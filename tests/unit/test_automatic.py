@@ -13,7 +13,6 @@ from cronflow.api.models import ScheduledJobSpec, parse_spec
 from cronflow.automatic.plan import (
     Claim,
     WatcherState,
-    active,
     automatic_status,
     plan_claims,
     watcher_availability,
@@ -217,20 +216,6 @@ def test_status_counts_come_from_the_watcher_state() -> None:
     state = WatcherState([Claim("a", "a@1")], pending=7, done=3, failed=1, last_file="a")
     assert automatic_status(state) == {"pending": 7, "processing": 1, "done": 3, "failed": 1, "lastFile": "a"}
     assert "lastFile" not in automatic_status(WatcherState([], 0, 0, 0, None))
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (RAW_SPEC, True),
-        ({**RAW_SPEC, "enabled": False}, False),
-        ({**RAW_SPEC, "automatic": {**AUTOMATIC, "enabled": False}}, False),
-        ({**RAW_SPEC, "automatic": None}, False),
-        ({"schedule": "x"}, False),
-    ],
-)
-def test_sync_runs_only_while_the_watcher_is_active(raw: dict[str, Any], expected: bool) -> None:
-    assert active(raw) is expected
 
 
 # Watcher availability

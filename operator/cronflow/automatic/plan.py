@@ -69,17 +69,6 @@ class ClaimPlan:
     complete: list[tuple[Claim, Literal["OK", "ERROR"]]] = field(default_factory=list)
 
 
-def active(raw_spec: Mapping[str, Any]) -> bool:
-    """The raw-spec test of `watcher_active` (for kopf filters: no validation, no exception)."""
-    automatic = raw_spec.get("automatic") or {}
-    return bool(raw_spec.get("enabled", True) and automatic.get("enabled") and automatic.get("volume"))
-
-
-def poll_seconds(raw_spec: Mapping[str, Any]) -> float:
-    """How often to sync: the watcher's own poll interval."""
-    return float((raw_spec.get("automatic") or {}).get("pollSeconds") or 10)
-
-
 def owned_pods(
     deployment: Mapping[str, Any] | None, replicasets: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
