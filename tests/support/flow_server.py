@@ -6,6 +6,7 @@ Paths: /ok (200 JSON with cookies), /echo (echoes the Authorization header), /fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import threading
@@ -110,12 +111,19 @@ def serve(tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Iterato
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
     port = httpd.server_address[1]
     httpd.state = Server(url=f"{'https' if tls else 'http'}://{host}:{port}")
+    with serving(httpd, httpd.state.release):
+        yield httpd.state
+
+
+@contextlib.contextmanager
+def serving(httpd: ThreadingHTTPServer, release: threading.Event) -> Iterator[None]:
+    """Serve `httpd` in a thread until the block ends; then `release` held requests and shut it down."""
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield httpd.state
+        yield
     finally:
-        httpd.state.release.set()
+        release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)

@@ -23,6 +23,7 @@ from cronflow import kube
 from cronflow.notify import deliver
 from cronflow.notify.lanes import Lanes
 from cronflow.settings import OperatorSettings
+from tests.support.flow_server import serving
 
 PLANTED = "s3cr3t-PLANTED-value"
 SECRET_NAME = "hook-headers"
@@ -87,15 +88,8 @@ class HookServer(ThreadingHTTPServer):
 def serve_hook() -> Iterator[Hook]:
     httpd = HookServer(("127.0.0.1", 0), HookHandler)
     httpd.hook = Hook(url=f"http://127.0.0.1:{httpd.server_address[1]}")
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd, httpd.hook.release):
         yield httpd.hook
-    finally:
-        httpd.hook.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 @pytest.fixture
