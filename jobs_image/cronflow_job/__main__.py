@@ -11,10 +11,12 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from cronflow_job.call import CallFailed, HttpAnswer, perform
 from cronflow_job.config import ConfigError, auth_token, load_config, termination_log_path
-from cronflow_job.request import display_url, prepare_call
+from cronflow_job.headers import secret_values
+from cronflow_job.request import display_url, with_query
 from cronflow_job.result import Result, build_result, encode_result, redact
+from cronflow_job.retry import Clock
+from cronflow_job.runner import Outcome, execute
 from cronflow_job.watch import watch
 
 
@@ -35,24 +37,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(env: Mapping[str, str]) -> int:
-    """One run: config -> request -> call -> result document; 0 when the result is OK, else 1."""
+    """One run: config -> calls -> result document; 0 when the result is OK, else 1."""
     started, clock = datetime.now(UTC), time.monotonic()
+    # Known before the config is checked, so that even a broken config's messages are redacted.
     secrets = [token] if (token := auth_token(env)) else []
-    answer: HttpAnswer | None = None
-    message = ""
+    secrets += secret_values(env)
     method = url = "-"
     try:
-        call = prepare_call(load_config(env))
-        method, url = call.method, display_url(call.url)
-        answer = perform(call)
-    except (ConfigError, CallFailed) as exc:
-        message = str(exc)
+        config = load_config(env)
+        method, url = config.flow.method, display_url(with_query(config.flow.endpoint, config.flow.query))
+        outcome = execute(config, Clock())
+    except ConfigError as exc:
+        outcome = Outcome(False, str(exc))
     except Exception as exc:  # a bug must still leave a result, not just a traceback
-        message = f"internal error: {type(exc).__name__}: {exc}"
+        outcome = Outcome(False, f"internal error: {type(exc).__name__}: {exc}")
         print(redact(traceback.format_exc(), secrets), file=sys.stderr)
-    result = build_result(
-        started=started, finished=datetime.now(UTC), answer=answer, message=message, secrets=secrets
-    )
+    result = build_result(started=started, finished=datetime.now(UTC), outcome=outcome, secrets=secrets)
     path = termination_log_path(env)
     written = True
     try:
@@ -66,12 +66,14 @@ def run(env: Mapping[str, str]) -> int:
 
 
 def log_line(result: Result, method: str, url: str, seconds: float) -> str:
-    """One logfmt line for the pod log: status, HTTP code, duration, target (never headers or body)."""
+    """One logfmt line for the pod log: status, HTTP code, tries, duration, target (never headers or body)."""
     http = result["httpResult"]
     line = (
         f"cronflow-job status={result['status']} http={http['status'] if http else '-'}"
-        f" duration={seconds:.3f}s method={method} url={url}"
+        f" attempts={result['attempts']} duration={seconds:.3f}s method={method} url={url}"
     )
+    if result["completion"]:
+        line += f" jobId={json.dumps(result['completion']['jobId'], ensure_ascii=False)}"
     if result["message"]:
         line += f" message={json.dumps(result['message'], ensure_ascii=False)}"
     return line

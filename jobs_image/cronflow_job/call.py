@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import socket
 import ssl
 import time
@@ -16,6 +17,7 @@ import requests
 from urllib3.exceptions import InsecureRequestWarning, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
+from cronflow_job.multipart import open_form
 from cronflow_job.request import PreparedCall, display_url
 
 # More than any result can hold (4096 bytes) in any charset; the rest of the body is not read.
@@ -34,18 +36,26 @@ class HttpAnswer:
 
 
 class CallFailed(Exception):
-    """The call got no HTTP answer (DNS, refused, TLS, timeout, ...); str() is the user-facing message."""
+    """The call got no HTTP answer (DNS, refused, TLS, timeout, ...); str() is the user-facing message.
+
+    `reason` is the same without the URL ("connection refused"), for a list of failed attempts.
+    """
+
+    def __init__(self, reason: str, url: str, detail: str = "") -> None:
+        self.reason = f"{reason}: {detail}" if detail else reason
+        super().__init__(f"{reason} calling {url}: {detail}" if detail else f"{reason} calling {url}")
 
 
 def perform(call: PreparedCall) -> HttpAnswer:
-    """Send the request; redirects are followed for GET only.
+    """Send the request (once); redirects are followed for GET only.
 
     timeoutSeconds bounds the connect, every wait for data, and (checked while the body streams)
     the whole call.
     """
     deadline = time.monotonic() + call.timeout_seconds
     try:
-        with requests.Session() as session, warnings.catch_warnings():
+        with contextlib.ExitStack() as stack, requests.Session() as session, warnings.catch_warnings():
+            data = stack.enter_context(open_form(call.form)) if call.form else call.body
             # verifySslCertificate: false is the user's explicit choice; no warning per run.
             warnings.simplefilter("ignore", InsecureRequestWarning)
             session.max_redirects = MAX_REDIRECTS
@@ -53,7 +63,7 @@ def perform(call: PreparedCall) -> HttpAnswer:
                 call.method,
                 call.url,
                 headers=call.headers,
-                data=call.body,
+                data=data,
                 verify=call.verify_tls,
                 timeout=call.timeout_seconds,
                 allow_redirects=call.method == "GET",
@@ -61,14 +71,14 @@ def perform(call: PreparedCall) -> HttpAnswer:
             ) as response:
                 return _read_answer(response, deadline, call)
     except requests.RequestException as exc:
-        raise CallFailed(describe_failure(exc, call)) from exc
+        raise describe_failure(exc, call) from exc
 
 
 def _read_answer(response: requests.Response, deadline: float, call: PreparedCall) -> HttpAnswer:
     data = bytearray()
     for chunk in response.iter_content(chunk_size=8192):
         if time.monotonic() > deadline:
-            raise CallFailed(f"{_timeout_message(call)} (response body incomplete)")
+            raise CallFailed(_timeout(call), display_url(call.url), "response body incomplete")
         data += chunk
         if len(data) > READ_LIMIT_BYTES:
             break
@@ -98,36 +108,37 @@ def decode_body(data: bytes, content_type: str | None, complete: bool) -> str:
     return codecs.getincrementaldecoder(charset)(errors="replace").decode(data, final=complete)
 
 
-def describe_failure(exc: BaseException, call: PreparedCall) -> str:
-    """A one-line message naming what failed and the URL (never the headers or the token)."""
+def describe_failure(exc: BaseException, call: PreparedCall) -> CallFailed:
+    """What failed, with the URL (never the headers or the token)."""
     url = display_url(call.url)
     causes = list(_causes(exc))
     for cause in causes:
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS certificate verification failed calling {url}: {cause.verify_message or cause}"
+            return CallFailed("TLS certificate verification failed", url, str(cause.verify_message or cause))
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
-        return f"connection refused: {url}"
+        return CallFailed("connection refused", url)
     for cause in causes:
         if isinstance(cause, socket.gaierror):
-            return f"DNS lookup failed for {urlsplit(call.url).hostname}: {cause.strerror or cause}"
+            host = urlsplit(call.url).hostname
+            return CallFailed(f"DNS lookup failed for {host}", url, str(cause.strerror or cause))
     # urllib3 files "could not connect" (NewConnectionError) under its timeout errors.
     if any(
         isinstance(cause, requests.Timeout | TimeoutError)
         or (isinstance(cause, Urllib3TimeoutError) and not isinstance(cause, NewConnectionError))
         for cause in causes
     ):
-        return _timeout_message(call)
+        return CallFailed(_timeout(call), url)
     if any(isinstance(cause, ssl.SSLError | requests.exceptions.SSLError) for cause in causes):
-        return f"TLS error calling {url}: {_innermost_detail(causes)}"
+        return CallFailed("TLS error", url, _innermost_detail(causes))
     if isinstance(exc, requests.TooManyRedirects):
-        return f"too many redirects (more than {MAX_REDIRECTS}) calling {url}"
+        return CallFailed(f"too many redirects (more than {MAX_REDIRECTS})", url)
     if isinstance(exc, requests.ConnectionError):
-        return f"connection failed calling {url}: {_innermost_detail(causes)}"
-    return f"request failed calling {url}: {type(exc).__name__}: {_innermost_detail(causes)}"
+        return CallFailed("connection failed", url, _innermost_detail(causes))
+    return CallFailed("request failed", url, f"{type(exc).__name__}: {_innermost_detail(causes)}")
 
 
-def _timeout_message(call: PreparedCall) -> str:
-    return f"timeout after {call.timeout_seconds:g}s calling {display_url(call.url)}"
+def _timeout(call: PreparedCall) -> str:
+    return f"timeout after {call.timeout_seconds:g}s"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

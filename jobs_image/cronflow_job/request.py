@@ -1,21 +1,26 @@
-"""Pure: the job config -> the HTTP request to make (method, URL, headers, body)."""
+"""The job config -> the HTTP requests to make (the start call, the status polls); pure but for a form's
+random boundary."""
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from cronflow_job.config import ConfigError, JobConfig, JsonValue
+from cronflow_job.config import JOB_ID_PLACEHOLDER, ConfigError, JobConfig, JsonValue
+from cronflow_job.headers import merged
+from cronflow_job.multipart import FormBody
 
 USER_AGENT = "cronflow-job/1"
 _CAMEL_CASE = re.compile(r"[a-z][A-Za-z0-9]*")
+NO_FLOW_BODY = ("GET", "DELETE")  # without json or form, these send no body
 
 
 @dataclass(frozen=True)
 class PreparedCall:
-    """One HTTP request, ready to send; `body` is None for GET."""
+    """One HTTP request, ready to send; the body is `body` (bytes), `form` (streamed), or neither."""
 
     method: str
     url: str
@@ -23,26 +28,64 @@ class PreparedCall:
     body: bytes | None
     verify_tls: bool
     timeout_seconds: float
+    form: FormBody | None = None
 
 
 def prepare_call(config: JobConfig) -> PreparedCall:
-    """Build the request the contract describes: bearer header only with a token, no body for GET."""
+    """The start request: method, endpoint plus query, the run's headers, and the body the spec asks for.
+
+    The body is `json` as written, or the `form` (its file part: the input file, else an empty file), or
+    else the flow body (not for GET and DELETE). Header names compare regardless of case; the spec's
+    headers replace the defaults, the Secret's replace the spec's, and the token sets Authorization.
+    """
     flow = config.flow
-    headers = {"User-Agent": USER_AGENT}
-    body = None
-    if flow.method != "GET":
-        headers["Content-Type"] = "application/json"
-        body = json.dumps(request_body(config), separators=(",", ":")).encode("utf-8")
-    if config.auth_token:
-        headers["Authorization"] = f"Bearer {config.auth_token}"
+    defaults = {"User-Agent": USER_AGENT}
+    body = form = None
+    if flow.form is not None:
+        form = FormBody(flow.form.fields, flow.form.file_field, config.input_path, secrets.token_hex(16))
+        defaults["Content-Type"] = form.content_type()
+    elif flow.json is not None or flow.method not in NO_FLOW_BODY:
+        defaults["Content-Type"] = "application/json"
+        content = request_body(config) if flow.json is None else flow.json
+        body = json.dumps(content, separators=(",", ":")).encode("utf-8")
     return PreparedCall(
         method=flow.method,
-        url=flow.endpoint,
-        headers=headers,
+        url=with_query(flow.endpoint, flow.query),
+        headers=run_headers(config, defaults),
         body=body,
         verify_tls=flow.verify_ssl_certificate,
         timeout_seconds=flow.timeout_seconds,
+        form=form,
     )
+
+
+def status_call(config: JobConfig, job_id: str) -> PreparedCall:
+    """A status poll: GET completion.statusUrl with the id filled in (URL-encoded), the run's headers."""
+    completion = config.flow.completion
+    assert completion is not None, "status_call needs flow.completion"
+    return PreparedCall(
+        method="GET",
+        url=completion.status_url.replace(JOB_ID_PLACEHOLDER, quote(job_id, safe="")),
+        headers=run_headers(config, {"User-Agent": USER_AGENT}),
+        body=None,
+        verify_tls=config.flow.verify_ssl_certificate,
+        timeout_seconds=config.flow.timeout_seconds,
+    )
+
+
+def run_headers(config: JobConfig, defaults: dict[str, str]) -> dict[str, str]:
+    """Defaults, then the spec's headers, then the Secret's, then the bearer token (later ones win)."""
+    bearer = {"Authorization": f"Bearer {config.auth_token}"} if config.auth_token else {}
+    return merged(defaults, config.flow.headers, config.secret_headers, bearer)
+
+
+def with_query(url: str, query: dict[str, str]) -> str:
+    """`url` with `query` appended to the query string it already has."""
+    if not query:
+        return url
+    parts = urlsplit(url)
+    extra = urlencode(query)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
 
 
 def request_body(config: JobConfig) -> dict[str, JsonValue]:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from cronflow_job.call import HttpAnswer, decode_body
+from cronflow_job.follow import Followed
 from cronflow_job.result import (
     MAX_MESSAGE_BYTES,
     MAX_RESULT_BYTES,
     REDACTED,
+    Result,
     build_result,
     cut_json_text,
     encode_result,
 )
+from cronflow_job.runner import Outcome
 
 STARTED = datetime(2026, 11, 22, 12, 0, 0, 250000, tzinfo=UTC)
 FINISHED = STARTED + timedelta(seconds=2)
@@ -23,6 +27,15 @@ FINISHED = STARTED + timedelta(seconds=2)
 
 def answer(status: int = 200, text: str = "", headers: list[tuple[str, str]] | None = None) -> HttpAnswer:
     return HttpAnswer(status=status, headers=headers or [], text=text, cut=False)
+
+
+def result_of(
+    answer: HttpAnswer | None, message: str = "", secrets: Sequence[str] = (), followed: Followed | None = None
+) -> Result:
+    """The document of a run whose status follows the answer (2xx OK), as the success rules decide."""
+    ok = answer is not None and 200 <= answer.status <= 299 and not message
+    outcome = Outcome(ok, message, 1 if answer else 0, answer, followed)
+    return build_result(started=STARTED, finished=FINISHED, outcome=outcome, secrets=secrets)
 
 
 def decoded(document: bytes) -> dict[str, object]:
@@ -33,10 +46,8 @@ def decoded(document: bytes) -> dict[str, object]:
 
 
 def test_ok_result_has_the_contract_shape() -> None:
-    result = build_result(
-        started=STARTED,
-        finished=FINISHED,
-        answer=answer(200, '{"id": 7}', [("Content-Type", "application/json")]),
+    result = result_of(
+        answer(200, '{"id": 7}', [("Content-Type", "application/json")]),
     )
 
     assert result == {
@@ -44,12 +55,14 @@ def test_ok_result_has_the_contract_shape() -> None:
         "status": "OK",
         "startedAt": "2026-11-22T12:00:00Z",
         "finishedAt": "2026-11-22T12:00:02Z",
+        "attempts": 1,
         "httpResult": {
             "status": 200,
             "headers": [{"key": "Content-Type", "value": "application/json"}],
             "response": '{"id": 7}',
             "truncated": False,
         },
+        "completion": None,
         "message": "",
     }
     assert encode_result(result) == json.dumps(result, separators=(",", ":")).encode()
@@ -57,36 +70,27 @@ def test_ok_result_has_the_contract_shape() -> None:
 
 def test_times_are_written_in_utc_with_z() -> None:
     amsterdam = timezone(timedelta(hours=1))
-    result = build_result(started=STARTED.astimezone(amsterdam), finished=FINISHED, answer=None)
+    outcome = Outcome(False, "x")
+    result = build_result(started=STARTED.astimezone(amsterdam), finished=FINISHED, outcome=outcome)
 
     assert result["startedAt"] == "2026-11-22T12:00:00Z"
 
 
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [
-        (200, "OK"),
-        (201, "OK"),
-        (204, "OK"),
-        (299, "OK"),
-        (199, "ERROR"),
-        (302, "ERROR"),
-        (404, "ERROR"),
-        (500, "ERROR"),
-    ],
-)
-def test_only_2xx_is_ok(status: int, expected: str) -> None:
-    assert build_result(started=STARTED, finished=FINISHED, answer=answer(status))["status"] == expected
+@pytest.mark.parametrize(("ok", "status"), [(True, "OK"), (False, "ERROR")])
+def test_status_is_the_outcome_s(ok: bool, status: str) -> None:
+    outcome = Outcome(ok, "" if ok else "why", 3, answer(200))
+    result = build_result(started=STARTED, finished=FINISHED, outcome=outcome)
+
+    assert (result["status"], result["attempts"], result["message"]) == (status, 3, "" if ok else "why")
 
 
 def test_failure_without_answer_is_an_error_with_message_and_null_http_result() -> None:
-    result = build_result(
-        started=STARTED, finished=FINISHED, answer=None, message="connection refused: http://x"
+    result = result_of(answer=None, message="connection refused calling http://x"
     )
 
     assert result["status"] == "ERROR"
     assert result["httpResult"] is None
-    assert decoded(encode_result(result))["message"] == "connection refused: http://x"
+    assert decoded(encode_result(result))["message"] == "connection refused calling http://x"
 
 
 def test_sensitive_header_values_are_redacted_case_insensitively() -> None:
@@ -98,7 +102,7 @@ def test_sensitive_header_values_are_redacted_case_insensitively() -> None:
         ("Proxy-Authorization", "Basic y"),
         ("X-Request-Id", "r-1"),
     ]
-    result = build_result(started=STARTED, finished=FINISHED, answer=answer(200, "", headers))
+    result = result_of(answer=answer(200, "", headers))
 
     http = result["httpResult"]
     assert http is not None
@@ -114,10 +118,8 @@ def test_sensitive_header_values_are_redacted_case_insensitively() -> None:
 
 def test_the_token_is_redacted_wherever_it_appears() -> None:
     token = "s3cr3t-token"
-    result = build_result(
-        started=STARTED,
-        finished=FINISHED,
-        answer=answer(200, f'{{"headers": {{"Authorization": "Bearer {token}"}}}}', [("X-Echo", token)]),
+    result = result_of(
+        answer(200, f'{{"headers": {{"Authorization": "Bearer {token}"}}}}', [("X-Echo", token)]),
         message=f"odd failure mentioning {token}",
         secrets=[token],
     )
@@ -130,9 +132,7 @@ def test_the_token_is_redacted_wherever_it_appears() -> None:
 @pytest.mark.parametrize("unit", ["日本語のテキスト", "🙂🚀👍🏽", "ü", 'a"\\\n\x01', "x"])
 def test_big_response_is_cut_to_valid_json_within_4096_bytes(unit: str) -> None:
     text = unit * (10_240 // len(unit.encode()) + 1)
-    result = build_result(
-        started=STARTED, finished=FINISHED, answer=answer(200, text, [("Content-Type", "text/plain")])
-    )
+    result = result_of(answer(200, text, [("Content-Type", "text/plain")]))
 
     document = encode_result(result)
     parsed = decoded(document)
@@ -141,13 +141,13 @@ def test_big_response_is_cut_to_valid_json_within_4096_bytes(unit: str) -> None:
     assert http["truncated"] is True
     assert text.startswith(http["response"])
     assert len(http["response"]) > 0
-    # Cut as late as possible: one more character would not fit.
-    assert len(document) > MAX_RESULT_BYTES - len(json.dumps(unit[0], ensure_ascii=False).encode())
+    # Cut as late as possible: one more character (whichever of the unit's comes next) would not fit.
+    assert len(document) > MAX_RESULT_BYTES - max(len(json.dumps(char, ensure_ascii=False).encode()) for char in unit)
 
 
 def test_response_that_fits_is_kept_whole() -> None:
     text = "€" * 1000  # 3000 bytes
-    document = encode_result(build_result(started=STARTED, finished=FINISHED, answer=answer(200, text)))
+    document = encode_result(result_of(answer=answer(200, text)))
 
     http = decoded(document)["httpResult"]
     assert isinstance(http, dict)
@@ -157,7 +157,7 @@ def test_response_that_fits_is_kept_whole() -> None:
 
 def test_answer_longer_than_the_read_limit_is_marked_truncated_even_if_it_fits() -> None:
     cut_answer = HttpAnswer(status=200, headers=[], text="short", cut=True)
-    http = decoded(encode_result(build_result(started=STARTED, finished=FINISHED, answer=cut_answer)))[
+    http = decoded(encode_result(result_of(answer=cut_answer)))[
         "httpResult"
     ]
 
@@ -167,7 +167,7 @@ def test_answer_longer_than_the_read_limit_is_marked_truncated_even_if_it_fits()
 
 def test_huge_headers_are_cut_then_dropped_and_the_document_still_fits() -> None:
     headers = [(f"X-Big-{index}", "ü" * 3000) for index in range(20)]
-    result = build_result(started=STARTED, finished=FINISHED, answer=answer(500, "body " * 500, headers))
+    result = result_of(answer=answer(500, "body " * 500, headers))
 
     parsed = decoded(encode_result(result))
     http = parsed["httpResult"]
@@ -183,7 +183,7 @@ def test_huge_headers_are_cut_then_dropped_and_the_document_still_fits() -> None
 
 def test_one_huge_header_value_is_cut_and_the_body_keeps_room() -> None:
     headers = [("Content-Type", "text/plain"), ("Content-Security-Policy", "default-src 'self' " * 400)]
-    result = build_result(started=STARTED, finished=FINISHED, answer=answer(200, "x" * 10_000, headers))
+    result = result_of(answer=answer(200, "x" * 10_000, headers))
 
     http = decoded(encode_result(result))["httpResult"]
     assert isinstance(http, dict)
@@ -193,7 +193,7 @@ def test_one_huge_header_value_is_cut_and_the_body_keeps_room() -> None:
 
 
 def test_long_message_is_cut() -> None:
-    result = build_result(started=STARTED, finished=FINISHED, answer=None, message="界" * 5000)
+    result = result_of(answer=None, message="界" * 5000)
 
     message = decoded(encode_result(result))["message"]
     assert isinstance(message, str)

@@ -227,7 +227,7 @@ def test_refused_port_is_an_error_with_a_message(tmp_path: Path) -> None:
 
     assert run.exit_code == 1
     assert run.result["httpResult"] is None
-    assert run.result["message"] == f"connection refused: {url}"
+    assert run.result["message"] == f"connection refused calling {url}"
     assert_one_log_line(run, "ERROR")
 
 
