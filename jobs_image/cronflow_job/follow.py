@@ -63,7 +63,7 @@ def follow(completion: Completion, start: HttpAnswer, poll: Callable[[str], Http
             return Followed(job_id, answer, ended)
     message = (
         f"the remote job {job_id} was still running after {completion.timeout_seconds:g} s "
-        "(completion.timeoutSeconds)"
+        "(flow.completion.timeoutSeconds)"
     )
     return Followed(job_id, answer, message + (f"; last poll: {trouble}" if trouble else ""))
 

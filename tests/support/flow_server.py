@@ -1,6 +1,7 @@
 """A flow service stand-in for tests: real HTTP(S) on a local address, recording every request.
 
-Paths: /ok (200 JSON with cookies), /echo (echoes the Authorization header), /fail (500), /redirect
+Paths: /ok (200 JSON with cookies), /echo (echoes the Authorization header), /echo-headers (echoes every
+request header in the body, and each X-* one as a response header X-Echo-<name>), /fail (500), /redirect
 (302 to /ok), /slow (answers when released or after 5 s), /cjk (10 KB of multi-byte text), /error (200
 with {"status": "ERROR", "msg"}: a flow API's failure), and, each with its own state per key so that
 tests can share one server:
@@ -135,6 +136,9 @@ class FlowHandler(BaseHTTPRequestHandler):
             self._submit(parts, param)
         elif route.startswith("/submission/"):
             self._submission(route.removeprefix("/submission/"))
+        elif route == "/echo-headers":
+            mirrored = [(f"X-Echo-{key[2:]}", value) for key, value in self.headers.items() if key[:2].lower() == "x-"]
+            self._send(200, json.dumps(dict(self.headers)).encode(), mirrored)
         elif route == "/error":
             self._json(200, {"status": "ERROR", "msg": "the flow binary was not found"})
         elif self.path == "/ok":

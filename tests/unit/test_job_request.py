@@ -1,13 +1,25 @@
-"""The request a run makes: only fields that are set, snake_case settings, no body for GET, bearer token."""
+"""The requests a run makes: query, headers, the flow body (snake_case settings), json, form, status polls."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from cronflow_job.config import ConfigError, Flow, JobConfig, JsonValue
-from cronflow_job.request import display_url, prepare_call, request_body, snake_case, snake_case_keys
+from cronflow_job.config import Completion, ConfigError, Flow, Form, JobConfig, JsonValue
+from cronflow_job.expr import compile_expression
+from cronflow_job.multipart import EMPTY_FILE_NAME, EMPTY_FILE_TYPE, open_form
+from cronflow_job.request import (
+    PreparedCall,
+    display_url,
+    prepare_call,
+    request_body,
+    snake_case,
+    snake_case_keys,
+    status_call,
+)
+from tests.support.flow_server import Part, parse_form
 
 
 def config(token: str | None = None, input_file: str | None = None, **flow: object) -> JobConfig:
@@ -124,3 +136,120 @@ def test_settings_keys_that_collide_after_conversion_are_refused() -> None:
 def test_display_url_hides_credentials() -> None:
     assert display_url("https://user:pw@h.example:8443/p?q=1") == "https://h.example:8443/p?q=1"
     assert display_url("https://h.example/p") == "https://h.example/p"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "query", "url"),
+    [
+        ("https://h/run", {}, "https://h/run"),
+        ("https://h/run", {"dryRun": "false"}, "https://h/run?dryRun=false"),
+        ("https://h/run?a=1", {"b": "x y&z"}, "https://h/run?a=1&b=x+y%26z"),
+        ("https://h/run?a=1", {"a": "2"}, "https://h/run?a=1&a=2"),
+    ],
+)
+def test_query_is_appended_to_the_endpoint_s_own(endpoint: str, query: dict[str, str], url: str) -> None:
+    assert prepare_call(JobConfig(flow=Flow(endpoint=endpoint, query=query))).url == url
+
+
+@pytest.mark.parametrize(
+    ("method", "has_flow_body"), [("GET", False), ("DELETE", False), ("POST", True), ("PUT", True), ("PATCH", True)]
+)
+def test_methods_and_their_flow_body(method: str, has_flow_body: bool) -> None:
+    call = prepare_call(config(method=method, binary_path="b"))
+
+    assert call.method == method
+    assert call.body == (b'{"binary_path":"b"}' if has_flow_body else None)
+    assert ("Content-Type" in call.headers) is has_flow_body
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_json_is_the_body_as_written_for_any_method(method: str) -> None:
+    call = prepare_call(config(input_file="in/a.pdf", method=method, binary_path="b", json={"runtimeConfig": [1]}))
+
+    assert json.loads(call.body or b"") == {"runtimeConfig": [1]}
+    assert call.headers["Content-Type"] == "application/json"
+
+
+def test_headers_secret_ones_win_over_the_spec_s_and_the_token_sets_authorization() -> None:
+    run = JobConfig(
+        flow=Flow(
+            endpoint="https://h/run",
+            headers={"X-Team": "spec", "X-Only-Spec": "1", "User-Agent": "mine/2", "Content-Type": "text/x"},
+        ),
+        auth_token="tok",
+        secret_headers={"x-team": "secret", "X-Api-Key": "k"},
+    )
+
+    assert prepare_call(run).headers == {
+        "User-Agent": "mine/2",
+        "Content-Type": "text/x",
+        "X-Only-Spec": "1",
+        "x-team": "secret",
+        "X-Api-Key": "k",
+        "Authorization": "Bearer tok",
+    }
+
+
+def form_parts(call: PreparedCall) -> list[Part]:
+    assert call.form is not None and call.body is None
+    with open_form(call.form) as stream:
+        body = b"".join(iter(lambda: stream.read(7), b""))
+        assert len(body) == len(stream)
+    return parse_form(call.headers["Content-Type"], body)
+
+
+def test_form_sends_the_fields_and_the_claimed_file(tmp_path: Path) -> None:
+    data = b"%PDF\r\n--not-a-boundary\r\n\x00\xff" * 1000
+    (tmp_path / "a b.pdf").write_bytes(data)
+    form = Form(fields={"email": "ops@example.com", "submission_name": "nightly"}, file_field="input_data")
+    run = JobConfig(
+        flow=Flow(endpoint="https://h/run", form=form, binary_path="ignored"),
+        input_file="a b.pdf",
+        input_path=str(tmp_path / "a b.pdf"),
+    )
+
+    call = prepare_call(run)
+
+    assert call.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert form_parts(call) == [
+        Part("email", None, "text/plain", b"ops@example.com"),
+        Part("submission_name", None, "text/plain", b"nightly"),
+        Part("input_data", "a b.pdf", "application/pdf", data),
+    ]
+
+
+def test_form_without_an_input_file_sends_an_empty_file_part() -> None:
+    call = prepare_call(config(method="PUT", form=Form(fields={}, file_field="input_data")))
+
+    assert form_parts(call) == [Part("input_data", EMPTY_FILE_NAME, EMPTY_FILE_TYPE, b"")]
+
+
+def test_an_unreadable_input_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.pdf")
+    call = prepare_call(JobConfig(flow=Flow(endpoint="https://h", form=Form({}, "f")), input_path=missing))
+
+    assert call.form is not None
+    with pytest.raises(ConfigError, match=f"^cannot read the input file {missing}: No such file or directory$"):
+        open_form(call.form).__enter__()
+
+
+def test_a_status_poll_gets_the_encoded_id_and_the_run_s_headers_but_not_the_spec_query() -> None:
+    completion = Completion(
+        job_id=compile_expression("jobId", "id"),
+        status_url="https://h/status?job_id={jobId}&v=2",
+        done_when=compile_expression("doneWhen", "done"),
+        success_when=compile_expression("successWhen", "ok"),
+    )
+    run = JobConfig(
+        flow=Flow(endpoint="https://h/run", query={"q": "1"}, headers={"X-Team": "a"}, completion=completion),
+        auth_token="tok",
+        secret_headers={"X-Api-Key": "k"},
+    )
+
+    call = status_call(run, "a b/c?&")
+
+    assert (call.method, call.body, call.form) == ("GET", None, None)
+    assert call.url == "https://h/status?job_id=a%20b%2Fc%3F%26&v=2"
+    assert call.headers == {
+        "User-Agent": "cronflow-job/1", "X-Team": "a", "X-Api-Key": "k", "Authorization": "Bearer tok"
+    }  # fmt: skip

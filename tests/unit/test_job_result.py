@@ -225,3 +225,70 @@ def test_decode_body_uses_the_charset_and_drops_a_character_split_by_the_cut() -
     assert decode_body(b"\xff ok", None, complete=True) == "\ufffd ok"
     assert decode_body(b"ok", "text/plain; charset=base64", complete=True) == "ok"
     assert decode_body(b"ok", "text/plain; charset=no-such-charset", complete=True) == "ok"
+
+
+def followed_run(start: HttpAnswer, status: HttpAnswer | None, job_id: str = "j-1") -> Result:
+    return result_of(start, followed=Followed(job_id, status, ""))
+
+
+def test_a_followed_job_is_recorded_under_completion() -> None:
+    result = followed_run(answer(200, '{"job_id": "j-1"}'), answer(200, '{"state": "COMPLETE"}'))
+
+    assert result["completion"] == {
+        "jobId": "j-1",
+        "httpResult": {"status": 200, "headers": [], "response": '{"state": "COMPLETE"}', "truncated": False},
+    }
+    assert decoded(encode_result(result))["completion"] == result["completion"]
+
+
+def test_no_job_id_means_no_completion() -> None:
+    assert result_of(answer(200), followed=Followed(None, None, "no id"))["completion"] is None
+
+
+@pytest.mark.parametrize(("start_size", "status_size"), [(10_000, 10_000), (300, 10_000), (10_000, 300), (1900, 1900)])
+def test_two_long_bodies_share_the_4096_bytes_fairly(start_size: int, status_size: int) -> None:
+    start, status = "s" * start_size, "t" * status_size
+    headers = [("Content-Type", "application/json"), ("X-Request-Id", "r" * 40)]
+    document = encode_result(followed_run(answer(200, start, headers), answer(200, status, headers)))
+
+    parsed = decoded(document)
+    http, completion = parsed["httpResult"], parsed["completion"]
+    assert isinstance(http, dict) and isinstance(completion, dict)
+    kept_start, kept_status = http["response"], completion["httpResult"]["response"]
+    assert start.startswith(kept_start) and status.startswith(kept_status)
+    assert http["truncated"] is (kept_start != start)
+    assert completion["httpResult"]["truncated"] is (kept_status != status)
+    assert len(document) >= MAX_RESULT_BYTES - 1  # nothing left unused
+    assert http["headers"] == completion["httpResult"]["headers"]
+    assert len(http["headers"]) == 2
+    if start_size == status_size:
+        assert abs(len(kept_start) - len(kept_status)) <= 1
+    else:  # the short one whole, the long one the rest
+        short, long = sorted((kept_start, kept_status), key=len)
+        assert len(short) == 300 and len(long) > 2500
+
+
+def test_header_lists_of_both_answers_are_trimmed_when_they_alone_would_not_fit() -> None:
+    headers = [(f"X-Big-{index}", "v" * 400) for index in range(12)]
+    document = encode_result(followed_run(answer(200, "x" * 5000, headers), answer(200, "y" * 5000, headers)))
+
+    parsed = decoded(document)
+    http, completion = parsed["httpResult"], parsed["completion"]
+    assert isinstance(http, dict) and isinstance(completion, dict)
+    assert http["truncated"] is True and completion["httpResult"]["truncated"] is True
+    assert 0 < len(http["headers"]) < 12 and 0 < len(completion["httpResult"]["headers"]) < 12
+
+
+def test_secret_header_values_never_reach_the_document() -> None:
+    key, token = "hdr-PLANTED-9c1", "tok-PLANTED-77"
+    start = answer(200, f'{{"echo": "{key}"}}', [("X-Echo-Api-Key", key), ("Authorization", "Bearer x")])
+    followed = Followed(f"id-{key}", answer(200, f"{token} {key}"), "")
+    outcome = Outcome(False, f"failed with {key}", 1, start, followed)
+    result = build_result(started=STARTED, finished=FINISHED, outcome=outcome, secrets=[token, key])
+
+    document = encode_result(result)
+    assert b"PLANTED" not in document
+    assert decoded(document)["httpResult"]["headers"] == [  # type: ignore[index]
+        {"key": "X-Echo-Api-Key", "value": REDACTED},
+        {"key": "Authorization", "value": REDACTED},
+    ]

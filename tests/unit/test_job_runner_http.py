@@ -297,3 +297,153 @@ def test_server_closing_without_an_answer_is_an_error_with_a_message(tmp_path: P
     assert run.result["httpResult"] is None
     assert run.result["message"].startswith(f"connection failed calling {url}: ")
     assert_one_log_line(run, "ERROR")
+
+
+def test_a_flaky_service_is_retried_until_it_answers(tmp_path: Path, http_server: Server) -> None:
+    flow = {"endpoint": f"{http_server.url}/flaky/a?fail=2&retryAfter=0", "retry": {"attempts": 3}}
+    run = run_job(tmp_path, flow)
+
+    assert run.exit_code == 0
+    assert (run.result["status"], run.result["attempts"], run.result["httpResult"]["status"]) == ("OK", 3, 200)
+    assert len(http_server.to("/flaky/a")) == 3
+    assert_one_log_line(run, "OK")
+    assert " attempts=3 " in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "first"),
+    [("", "HTTP 503"), ("&drop=1", "connection failed: "), ("&status=429&retryAfter=0", "HTTP 429")],
+)
+def test_exhausted_retries_are_an_error_listing_each_attempt(
+    tmp_path: Path, http_server: Server, mode: str, first: str
+) -> None:
+    key = f"b{len(mode)}"
+    flow = {
+        "endpoint": f"{http_server.url}/flaky/{key}?fail=9{mode}",
+        "retry": {"attempts": 2, "backoffSeconds": 0.05},
+        "timeoutSeconds": 5,
+    }
+    run = run_job(tmp_path, flow)
+
+    assert run.exit_code == 1
+    assert run.result["attempts"] == 2
+    assert run.result["message"].startswith(f"2 attempts failed: 1: {first}")
+    assert "; 2: " in run.result["message"]
+    assert len(http_server.to(f"/flaky/{key}")) == 2
+    assert_one_log_line(run, "ERROR")
+
+
+def test_a_200_with_an_error_body_fails_success_when(tmp_path: Path, http_server: Server) -> None:
+    flow = {"endpoint": f"{http_server.url}/error", "success": {"when": "status == 'OK'"}, "retry": {"attempts": 3}}
+    run = run_job(tmp_path, flow)
+
+    assert run.exit_code == 1
+    assert run.result["message"] == "flow.success.when `status == 'OK'` was false"
+    assert run.result["attempts"] == 1
+    assert json.loads(run.result["httpResult"]["response"])["msg"] == "the flow binary was not found"
+
+
+@pytest.mark.parametrize(
+    ("end", "status", "message"),
+    [
+        ("COMPLETE", "OK", ""),
+        ("FAILED", "ERROR", "the remote job {key} ended: flow.completion.successWhen `state == 'COMPLETE'` was false"),
+        ("NEVER", "ERROR", "the remote job {key} was still running after 0.5 s (flow.completion.timeoutSeconds)"),
+    ],
+)
+def test_an_async_flow_is_followed_to_its_end(
+    tmp_path: Path, http_server: Server, end: str, status: str, message: str
+) -> None:
+    key = f"job-{end.lower()}"
+    flow = {
+        "endpoint": f"{http_server.url}/async/start/{key}?polls=2&end={end}",
+        "success": {"when": "status == 'OK'"},
+        "completion": {
+            "jobId": "data.job_id",
+            "statusUrl": f"{http_server.url}/async/status?job_id={{jobId}}",
+            "intervalSeconds": 0.05,
+            "timeoutSeconds": 0.5,
+            "doneWhen": "state != 'RUNNING'",
+            "successWhen": "state == 'COMPLETE'",
+        },
+    }
+    run = run_job(tmp_path, flow, CRONFLOW_AUTH_TOKEN=TOKEN)
+
+    assert (run.result["status"], run.result["message"]) == (status, message.format(key=key))
+    assert run.exit_code == (0 if status == "OK" else 1)
+    assert json.loads(run.result["httpResult"]["response"])["data"]["job_id"] == key
+    completion = run.result["completion"]
+    assert completion["jobId"] == key
+    assert json.loads(completion["httpResult"]["response"])["state"] == ("RUNNING" if end == "NEVER" else end)
+    polls = http_server.to("/async/status")
+    assert len(polls) == 3 if end != "NEVER" else 5 <= len(polls) <= 11
+    assert all(poll.headers["Authorization"] == f"Bearer {TOKEN}" for poll in polls)
+    assert_one_log_line(run, status)
+
+
+def test_a_form_with_the_claimed_file_is_submitted_and_its_uuid_polled(tmp_path: Path, http_server: Server) -> None:
+    claimed = tmp_path / "spool" / ".cronflow" / "processing" / "in.fasta"
+    claimed.parent.mkdir(parents=True)
+    claimed.write_bytes(b">seq1\r\nACGT\x00\xff\n" * 5000)
+    flow = {
+        "endpoint": f"{http_server.url}/submission",
+        "query": {"polls": "1"},
+        "form": {"fields": {"email": "ops@example.com", "submission_name": "nightly"}, "fileField": "input_data"},
+        "completion": {
+            "jobId": "UUID",
+            "statusUrl": f"{http_server.url}/submission/{{jobId}}",
+            "intervalSeconds": 0.05,
+            "timeoutSeconds": 5,
+            "doneWhen": "state != 'Running'",
+            "successWhen": "state == 'Complete'",
+        },
+    }
+    run = run_job(
+        tmp_path, flow, CRONFLOW_INPUT_FILE=".cronflow/processing/in.fasta", CRONFLOW_INPUT_PATH=str(claimed)
+    )
+
+    assert run.exit_code == 0, run.result
+    [submitted] = http_server.to("/submission")
+    assert submitted.query == {"polls": ["1"]}
+    assert submitted.part("email").data == b"ops@example.com"
+    assert submitted.part("submission_name").data == b"nightly"
+    file_part = submitted.part("input_data")
+    assert (file_part.filename, file_part.data) == ("in.fasta", claimed.read_bytes())
+    uuid = json.loads(run.result["httpResult"]["response"])["UUID"]
+    assert run.result["completion"]["jobId"] == uuid
+    assert [request.route() for request in http_server.received[1:]] == [f"/submission/{uuid}"] * 2
+    assert json.loads(run.result["completion"]["httpResult"]["response"])["state"] == "Complete"
+
+
+def test_a_form_without_a_file_sends_an_empty_file_part(tmp_path: Path, http_server: Server) -> None:
+    flow = {
+        "endpoint": f"{http_server.url}/submission",
+        "form": {"fields": {"email": "ops@example.com", "submission_name": "n"}, "fileField": "input_data"},
+    }
+    run = run_job(tmp_path, flow)
+
+    assert run.exit_code == 0 and run.result["httpResult"]["status"] == 201
+    part = http_server.received[0].part("input_data")
+    assert (part.filename, part.content_type, part.data) == ("empty.txt", "text/plain", b"")
+
+
+def test_secret_headers_reach_the_server_and_never_the_result_or_the_log(tmp_path: Path, http_server: Server) -> None:
+    secret = "hdr-PLANTED-5e2a9"
+    flow = {"endpoint": f"{http_server.url}/echo-headers", "method": "DELETE", "headers": {"X-Api-Key": "spec"}}
+    run = run_job(tmp_path, flow, **{"CRONFLOW_HEADER_X-Api-Key": secret, "CRONFLOW_HEADER_X-Tenant": "t-PLANTED"})
+
+    assert run.exit_code == 0
+    [request] = http_server.received
+    assert request.method == "DELETE" and request.body == b""
+    assert (request.headers["X-Api-Key"], request.headers["X-Tenant"]) == (secret, "t-PLANTED")  # the Secret wins
+    assert b"PLANTED" not in run.document and "PLANTED" not in run.stdout + run.stderr
+    echoed = {h["key"]: h["value"] for h in run.result["httpResult"]["headers"]}
+    assert echoed["X-Echo-Api-Key"] == "<redacted>"
+
+
+def test_a_bad_secret_header_value_is_an_error_that_does_not_show_it(tmp_path: Path, http_server: Server) -> None:
+    run = run_job(tmp_path, {"endpoint": f"{http_server.url}/ok"}, **{"CRONFLOW_HEADER_X-Api-Key": "PLANTED\nX: y"})
+
+    assert run.exit_code == 1 and http_server.received == []
+    assert run.result["message"].startswith("spec.flow.headersSecretRef: the value of X-Api-Key must be one line")
+    assert b"PLANTED" not in run.document and "PLANTED" not in run.stdout
