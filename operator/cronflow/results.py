@@ -42,6 +42,10 @@ def _terminated_state(pod: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 def _failure_reason(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> str:
     """What Kubernetes says about a run that left no result document."""
+    if _failed_condition(job).get("reason") == "DeadlineExceeded":  # its pod was killed: say why, not how
+        deadline = job.get("spec", {}).get("activeDeadlineSeconds")
+        return (f"the run was stopped at its deadline (activeDeadlineSeconds: {deadline} s, retries, backoff "
+                "and completion timeout included)")
     terminated = _terminated_state(pod)
     if terminated:
         reason = terminated.get("reason") or "Error"
@@ -50,10 +54,36 @@ def _failure_reason(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> st
         waiting = status.get("state", {}).get("waiting")
         if waiting:
             return f"the job container never ran: {waiting.get('reason')}: {waiting.get('message', '')}".rstrip(": ")
+    failed = _failed_condition(job)
+    if failed:
+        return f"the Job failed: {failed.get('reason')}: {failed.get('message', '')}".rstrip(": ")
+    return "the Job finished without a result"
+
+
+def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any]:
     for condition in job.get("status", {}).get("conditions") or []:
         if condition.get("type") == "Failed" and condition.get("status") == "True":
-            return f"the Job failed: {condition.get('reason')}: {condition.get('message', '')}".rstrip(": ")
-    return "the Job finished without a result"
+            return dict(condition)
+    return {}
+
+
+def _attempts_and_completion(document: Mapping[str, Any]) -> dict[str, Any]:
+    """`attempts` and `completion` of a result document, where they have the types status requires.
+
+    A value of another type (an older or broken job image) is left out: the API server would refuse the
+    whole status write, and the run would never be recorded.
+    """
+    found: dict[str, Any] = {}
+    attempts = document.get("attempts")
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1:
+        found["attempts"] = attempts
+    completion = document.get("completion")
+    if isinstance(completion, dict):
+        kept = {key: completion[key] for key, kind in (("jobId", str), ("httpResult", dict))
+                if isinstance(completion.get(key), kind)}
+        if kept:
+            found["completion"] = kept
+    return found
 
 
 def build_result(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -73,6 +103,7 @@ def build_result(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> dict[
     if document is not None:
         entry["finishedAt"] = document.get("finishedAt") or status.get("completionTime")
         entry["status"] = document["status"]
+        entry.update(_attempts_and_completion(document))
         if document.get("httpResult"):
             entry["httpResult"] = document["httpResult"]
         entry["message"] = document.get("message") or ""

@@ -50,8 +50,19 @@ def _without(path: str) -> dict[str, Any]:
     return manifest
 
 
+def _flow(**fields: Any) -> dict[str, Any]:
+    """VALID_MANIFEST with these fields added to its flow (camelCase keys; `json_` stands for `json`)."""
+    flow = {**VALID_MANIFEST["spec"]["flow"], **{key.rstrip("_"): value for key, value in fields.items()}}
+    return _with("spec.flow", flow)
+
+
 _CRON = "schedule must be 5 cron fields"
 _URL = "must be an http:// or https:// URL"
+_RESERVED_HEADER = "flow.headers must not set Authorization, Cookie or Host"
+_TWO_BODIES = "flow.json and flow.form are two bodies: set at most one"
+_BODY_AND_FLOW_BODY = "make the flow body, which flow.json or flow.form replace"
+_COMPLETION = {"jobId": "data.job_id", "statusUrl": "https://flows.example.com/jobs/{jobId}",
+               "doneWhen": "state != 'RUNNING'", "successWhen": "state == 'COMPLETE'"}
 
 BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
     ("cron-six-fields-with-seconds", _with("spec.schedule", "0 */5 * * * *"), _CRON),
@@ -71,7 +82,65 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
         _with("spec.flow.endpoint", "https://flows.example.com/" + "a" * 2100),
         "Too long: may not be more than 2048",
     ),
-    ("method-delete", _with("spec.flow.method", "DELETE"), 'Unsupported value: "DELETE"'),
+    ("method-options", _with("spec.flow.method", "OPTIONS"), 'Unsupported value: "OPTIONS"'),
+    ("flow-header-authorization", _flow(headers={"authorization": "Bearer x"}), _RESERVED_HEADER),
+    ("flow-header-cookie-upper-case", _flow(headers={"COOKIE": "a=b"}), _RESERVED_HEADER),
+    ("flow-header-host", _flow(headers={"X-Team": "a", "Host": "evil.example.com"}), _RESERVED_HEADER),
+    ("flow-header-name-with-colon", _flow(headers={"X:Team": "a"}), "header names must be HTTP tokens"),
+    ("flow-header-value-with-newline", _flow(headers={"X-Team": "a\nb"}), "header values must not contain line breaks"),
+    (
+        "flow-headers-secret-ref-bad-name",
+        _flow(headersSecretRef={"name": "Flow_Headers"}),
+        "must be a Kubernetes object name",
+    ),
+    ("query-name-empty", _flow(query={"": "x"}), "query parameter names must be 1 to 256 characters"),
+    ("json-and-form", _flow(json_={"a": 1}, form={"fileField": "file"}), _TWO_BODIES),
+    ("json-with-binary-path", _flow(json_=[1, 2], binaryPath="flows/a.bin"), _BODY_AND_FLOW_BODY),
+    ("json-false-with-input-dir", _flow(json_=False, inputDir="in"), _BODY_AND_FLOW_BODY),
+    ("form-with-settings", _flow(form={"fileField": "file"}, settings={"tags": []}), _BODY_AND_FLOW_BODY),
+    (
+        "form-with-a-content-type-header",
+        _flow(form={"fileField": "file"}, headers={"content-type": "application/json"}),
+        "flow.headers must not set Content-Type with flow.form",
+    ),
+    ("form-without-file-field", _flow(form={"fields": {"a": "b"}}), "spec.flow.form.fileField: Required value"),
+    (
+        "form-file-field-also-a-field",
+        _flow(form={"fields": {"input_data": "x"}, "fileField": "input_data"}),
+        "form.fileField must not also be a key of form.fields",
+    ),
+    ("form-field-name-with-quote", _flow(form={"fields": {'a"b': "x"}, "fileField": "f"}), "form field names must"),
+    ("form-file-field-with-newline", _flow(form={"fileField": "a\nb"}), "form field names must"),
+    ("retry-attempts-0", _flow(retry={"attempts": 0}), "should be greater than or equal to 1"),
+    ("retry-attempts-11", _flow(retry={"attempts": 11}), "should be less than or equal to 10"),
+    (
+        "retry-max-backoff-below-backoff",
+        _flow(retry={"backoffSeconds": 60, "maxBackoffSeconds": 30}),
+        "retry.maxBackoffSeconds must be at least retry.backoffSeconds",
+    ),
+    (
+        "retry-backoff-above-the-default-max",
+        _flow(retry={"backoffSeconds": 600}),
+        "retry.maxBackoffSeconds must be at least retry.backoffSeconds",
+    ),
+    ("success-status-code-600", _flow(success={"statusCodes": [200, 600]}), "should be less than or equal to 599"),
+    ("success-status-code-twice", _flow(success={"statusCodes": [200, 202, 200]}), "must not list a code twice"),
+    ("success-status-codes-empty", _flow(success={"statusCodes": []}), "should have at least 1 items"),
+    (
+        "completion-without-job-id",
+        _flow(completion={k: v for k, v in _COMPLETION.items() if k != "jobId"}),
+        "spec.flow.completion.jobId: Required value",
+    ),
+    (
+        "completion-status-url-without-job-id",
+        _flow(completion={**_COMPLETION, "statusUrl": "https://flows.example.com/jobs/status"}),
+        "completion.statusUrl must contain {jobId}",
+    ),
+    (
+        "completion-timeout-86401",
+        _flow(completion={**_COMPLETION, "timeoutSeconds": 86401}),
+        "should be less than or equal to 86400",
+    ),
     ("history-limit-0", _with("spec.historyLimit", 0), "should be greater than or equal to 1"),
     ("history-limit-51", _with("spec.historyLimit", 51), "should be less than or equal to 50"),
     (

@@ -4,9 +4,19 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from cronflow import names
-from cronflow.api.models import ScheduledJobSpec, parse_spec
-from cronflow.children.cronjob import Owner, build_cronjob, build_job_template, build_trigger_job, flow_json
+from cronflow.api.models import Flow, ScheduledJobSpec, parse_spec
+from cronflow.children.cronjob import (
+    Owner,
+    build_cronjob,
+    build_file_job,
+    build_job_template,
+    build_trigger_job,
+    flow_json,
+    run_deadline_seconds,
+)
 
 OWNER = Owner(name="nightly-import", namespace="team-a", uid="0b3c9f2e-1111-2222-3333-444455556666")
 IMAGE = "cronflow-job:dev"
@@ -111,11 +121,40 @@ def test_trigger_job_runs_the_same_pod_as_the_schedule() -> None:
     assert {k: v for k, v in manual.items() if k != "ttlSecondsAfterFinished"} == scheduled
 
 
-def test_a_run_is_never_retried_and_cannot_outlive_its_timeout_by_much() -> None:
+def test_a_run_is_never_retried_by_kubernetes_and_cannot_outlive_its_timeout_by_much() -> None:
     job_spec = build_job_template(OWNER, spec(), IMAGE, "Schedule")["spec"]
     assert job_spec["backoffLimit"] == 0
     assert job_spec["activeDeadlineSeconds"] == 60 + 300
     assert pod_of(job_spec)["restartPolicy"] == "Never"
+
+
+_FOLLOW = {"jobId": "id", "statusUrl": "https://flows.example.com/jobs/{jobId}", "doneWhen": "done",
+           "successWhen": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("flow", "deadline"),
+    [
+        ({}, 60 + 300),
+        ({"timeoutSeconds": 5, "retry": {}}, 5 + 300),
+        ({"timeoutSeconds": 5, "retry": {"attempts": 3}}, 3 * 5 + 2 * 300 + 300),
+        ({"timeoutSeconds": 30, "retry": {"attempts": 4, "backoffSeconds": 1, "maxBackoffSeconds": 8}},
+         4 * 30 + 3 * 8 + 300),
+        ({"timeoutSeconds": 20, "completion": _FOLLOW}, 20 + 3600 + 20 + 300),
+        ({"timeoutSeconds": 20, "completion": {**_FOLLOW, "timeoutSeconds": 600}, "retry": {"attempts": 2}},
+         2 * 20 + 300 + 600 + 20 + 300),
+        ({"timeoutSeconds": 3600, "retry": {"attempts": 10, "backoffSeconds": 3600, "maxBackoffSeconds": 3600},
+          "completion": {**_FOLLOW, "timeoutSeconds": 86400}}, 10 * 3600 + 9 * 3600 + 86400 + 3600 + 300),
+    ],
+    ids=["defaults", "one-attempt", "three-attempts", "short-backoff", "completion", "retry-and-completion", "max"],
+)
+def test_the_deadline_covers_every_try_wait_and_the_whole_follow(flow: dict[str, Any], deadline: int) -> None:
+    parsed = Flow.model_validate({"endpoint": "https://flows.example.com/run", **flow})
+    assert run_deadline_seconds(parsed) == deadline
+    raw = {**RAW_SPEC, "flow": {**RAW_SPEC["flow"], **flow}}
+    assert build_cronjob(OWNER, parse_spec(raw), IMAGE)["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == (
+        deadline
+    )
 
 
 def test_container_follows_the_job_image_contract() -> None:
@@ -138,6 +177,38 @@ def test_flow_env_is_the_camel_case_flow_without_the_secret_reference() -> None:
         "settings": {"tags": ["tag1"], "runtimeConfig": {}},
     }
     assert "flow-token" not in env["CRONFLOW_FLOW"]["value"]
+
+
+def test_flow_env_carries_the_new_flow_fields_but_no_secret_reference() -> None:
+    flow = {
+        **RAW_SPEC["flow"],
+        "headers": {"X-Team": "a"},
+        "headersSecretRef": {"name": "flow-headers"},
+        "query": {"dryRun": "false"},
+        "retry": {"attempts": 3},
+        "success": {"statusCodes": [202], "when": "status == 'OK'"},
+        "completion": _FOLLOW,
+    }
+    value = env_of(build_job_template(OWNER, spec(flow=flow), IMAGE, "Schedule")["spec"])["CRONFLOW_FLOW"]["value"]
+    document = json.loads(value)
+    assert "headersSecretRef" not in document and "authTokenSecretRef" not in document
+    assert "flow-headers" not in value and "flow-token" not in value
+    assert document["headers"] == {"X-Team": "a"} and document["query"] == {"dryRun": "false"}
+    assert document["retry"] == {"attempts": 3, "backoffSeconds": 10, "maxBackoffSeconds": 300}
+    assert document["completion"] == {**_FOLLOW, "intervalSeconds": 10, "timeoutSeconds": 3600}
+
+
+def test_flow_env_keeps_a_json_body_as_written() -> None:
+    flow = {"endpoint": "https://flows.example.com/run", "json": {"b": None, "a": [1, {"snake_case": True}]}}
+    env = env_of(build_job_template(OWNER, spec(flow=flow), IMAGE, "Schedule")["spec"])
+    assert json.loads(env["CRONFLOW_FLOW"]["value"])["json"] == {"a": [1, {"snake_case": True}], "b": None}
+
+
+def test_headers_secret_is_passed_as_prefixed_env_from_the_secret() -> None:
+    flow = {**RAW_SPEC["flow"], "headersSecretRef": {"name": "flow-headers"}}
+    container = container_of(build_job_template(OWNER, spec(flow=flow), IMAGE, "Schedule")["spec"])
+    assert container["envFrom"] == [{"prefix": "CRONFLOW_HEADER_", "secretRef": {"name": "flow-headers"}}]
+    assert "envFrom" not in container_of(build_job_template(OWNER, spec(), IMAGE, "Schedule")["spec"])
 
 
 def test_flow_env_is_byte_for_byte_stable_whatever_the_key_order() -> None:
@@ -180,6 +251,53 @@ def test_pod_runs_locked_down_with_a_writable_tmp_only() -> None:
     (volume,) = pod["volumes"]
     assert volume["emptyDir"] == {"sizeLimit": "64Mi"}
     assert container["volumeMounts"] == [{"name": volume["name"], "mountPath": "/tmp"}]
+
+
+_INBOX = {"enabled": True, "volume": {"persistentVolumeClaim": {"claimName": "inbox"}}, "path": "in/box/"}
+_FORM_FLOW = {"endpoint": "https://jobs.example.com/submit", "form": {"fields": {"a": "b"}, "fileField": "input_data"}}
+
+
+def test_form_file_job_mounts_the_input_directory_read_only_and_names_the_claimed_file() -> None:
+    job_spec = build_file_job(OWNER, spec(flow=_FORM_FLOW, automatic=_INBOX), IMAGE, "a.pdf", "a.pdf@1")["spec"]
+    pod, container = pod_of(job_spec), container_of(job_spec)
+    assert env_of(job_spec)["CRONFLOW_INPUT_PATH"] == {
+        "name": "CRONFLOW_INPUT_PATH", "value": "/input/.cronflow/processing/a.pdf"
+    }
+    assert env_of(job_spec)["CRONFLOW_INPUT_FILE"]["value"] == ".cronflow/processing/a.pdf"
+    assert container["volumeMounts"] == [
+        {"name": "input", "mountPath": "/input", "readOnly": True, "subPath": "in/box"},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    assert pod["volumes"][0] == {"persistentVolumeClaim": {"claimName": "inbox"}, "name": "input"}
+    assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["automountServiceAccountToken"] is False
+
+
+def test_form_file_job_on_the_volume_root_has_no_sub_path() -> None:
+    automatic = {**_INBOX, "path": ""}
+    job_spec = build_file_job(OWNER, spec(flow=_FORM_FLOW, automatic=automatic), IMAGE, "a.pdf", "a.pdf@1")["spec"]
+    assert container_of(job_spec)["volumeMounts"][0] == {"name": "input", "mountPath": "/input", "readOnly": True}
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [RAW_SPEC["flow"], {"endpoint": "https://jobs.example.com/submit", "json": {"a": 1}}],
+    ids=["flow-body", "json-body"],
+)
+def test_only_a_form_file_job_gets_the_input_volume(flow: dict[str, Any]) -> None:
+    job_spec = build_file_job(OWNER, spec(flow=flow, automatic=_INBOX), IMAGE, "a.pdf", "a.pdf@1")["spec"]
+    assert "CRONFLOW_INPUT_PATH" not in env_of(job_spec)
+    assert [volume["name"] for volume in pod_of(job_spec)["volumes"]] == ["tmp"]
+    assert "fsGroupChangePolicy" not in pod_of(job_spec)["securityContext"]
+
+
+def test_scheduled_and_manual_form_runs_get_no_input_volume() -> None:
+    form_spec = spec(flow=_FORM_FLOW, automatic={**_INBOX, "enabled": False})
+    for job_spec in (build_cronjob(OWNER, form_spec, IMAGE)["spec"]["jobTemplate"]["spec"],
+                     build_trigger_job(OWNER, form_spec, IMAGE, "t")["spec"]):
+        assert [volume["name"] for volume in pod_of(job_spec)["volumes"]] == ["tmp"]
+        assert "CRONFLOW_INPUT_PATH" not in env_of(job_spec)
 
 
 def test_small_default_resources_unless_the_job_template_sets_them() -> None:

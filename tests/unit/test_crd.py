@@ -108,10 +108,11 @@ def test_conditions_are_a_list_map_keyed_by_a_required_type() -> None:
 
 def test_schema_is_structural() -> None:
     for path, node in nodes(root_schema()):
-        assert "type" in node, f"{path} has no type"
+        # Without a type only where any JSON value is kept (the structural schema's one exception).
+        assert "type" in node or node.get("x-kubernetes-preserve-unknown-fields"), f"{path} has no type"
         assert not set(NOT_STRUCTURAL) & set(node), f"{path} uses {set(NOT_STRUCTURAL) & set(node)}"
         assert not ("properties" in node and "additionalProperties" in node), path
-        if node["type"] == "object" and node.get("x-kubernetes-preserve-unknown-fields"):
+        if node.get("x-kubernetes-preserve-unknown-fields"):
             assert "properties" not in node, path
 
 
@@ -119,11 +120,11 @@ def test_every_size_is_bounded_so_the_cel_cost_can_be_estimated() -> None:
     for path, node in nodes(root_schema()):
         if path in (".apiVersion", ".kind"):
             continue
-        if node["type"] == "string":
+        if node.get("type") == "string":
             assert "maxLength" in node or "enum" in node or node.get("format") == "date-time", path
-        if node["type"] == "array":
+        if node.get("type") == "array":
             assert "maxItems" in node, path
-        if node["type"] == "object" and "additionalProperties" in node:
+        if node.get("type") == "object" and "additionalProperties" in node:
             assert "maxProperties" in node, path
 
 
@@ -131,6 +132,7 @@ def test_free_form_fields_are_preserved_objects() -> None:
     preserved = {path for path, node in nodes(root_schema()) if node.get("x-kubernetes-preserve-unknown-fields")}
     assert preserved == {
         ".spec.flow.settings",
+        ".spec.flow.json",
         ".spec.automatic.volume",
         ".spec.jobTemplate.resources",
         ".spec.jobTemplate.tolerations[]",
@@ -150,13 +152,22 @@ def test_required_fields_and_defaults() -> None:
     assert defaults[".spec.historyLimit"] == 10
     assert defaults[".spec.flow.method"] == "POST"
     assert defaults[".spec.flow.timeoutSeconds"] == 60
+    assert schema[".spec.flow.completion"]["required"] == ["jobId", "statusUrl", "doneWhen", "successWhen"]
+    assert schema[".spec.flow.form"]["required"] == ["fileField"]
+    assert {path: defaults[path] for path in defaults if path.startswith((".spec.flow.retry", ".spec.flow.compl"))} == {
+        ".spec.flow.retry.attempts": 1,
+        ".spec.flow.retry.backoffSeconds": 10,
+        ".spec.flow.retry.maxBackoffSeconds": 300,
+        ".spec.flow.completion.intervalSeconds": 10,
+        ".spec.flow.completion.timeoutSeconds": 3600,
+    }
     assert not [path for path in defaults if path.startswith(".status")]
 
 
 def test_enums_and_numeric_bounds() -> None:
     schema = dict(nodes(root_schema()))
     assert schema[".spec.concurrencyPolicy"]["enum"] == ["Allow", "Forbid", "Replace"]
-    assert schema[".spec.flow.method"]["enum"] == ["GET", "POST", "PUT"]
+    assert schema[".spec.flow.method"]["enum"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
     assert schema[".spec.notifications.on[]"]["enum"] == ["Success", "Failure"]
     assert (schema[".spec.historyLimit"]["minimum"], schema[".spec.historyLimit"]["maximum"]) == (1, 50)
     assert schema[".spec.startingDeadlineSeconds"]["minimum"] == 0
@@ -165,6 +176,12 @@ def test_enums_and_numeric_bounds() -> None:
         3600,
     )
     assert schema[".status.results"]["maxItems"] == 50
+    bounds = {path: (schema[path]["minimum"], schema[path]["maximum"]) for path in (
+        ".spec.flow.retry.attempts", ".spec.flow.retry.backoffSeconds", ".spec.flow.retry.maxBackoffSeconds",
+        ".spec.flow.success.statusCodes[]", ".spec.flow.completion.intervalSeconds",
+        ".spec.flow.completion.timeoutSeconds",
+    )}
+    assert list(bounds.values()) == [(1, 10), (0, 3600), (0, 3600), (100, 599), (1, 3600), (1, 86400)]
 
 
 @pytest.mark.parametrize(
@@ -181,6 +198,19 @@ def test_enums_and_numeric_bounds() -> None:
         (".spec.flow.authTokenSecretRef.name", "Kubernetes object name"),
         (".spec.automatic", "automatic.volume is required"),
         (".spec.automatic.path", "relative path"),
+        (".spec.flow", "flow.json and flow.form are two bodies"),
+        (".spec.flow", "make the flow body, which flow.json or flow.form replace"),
+        (".spec.flow", "must not set Content-Type with flow.form"),
+        (".spec.flow.headers", "header names must be HTTP tokens"),
+        (".spec.flow.headers", "must not set Authorization, Cookie or Host"),
+        (".spec.flow.query", "query parameter names"),
+        (".spec.flow.form", "form.fileField must not also be a key of form.fields"),
+        (".spec.flow.form.fields", "form field names"),
+        (".spec.flow.form.fileField", "form field names"),
+        (".spec.flow.retry", "retry.maxBackoffSeconds must be at least retry.backoffSeconds"),
+        (".spec.flow.success.statusCodes", "must not list a code twice"),
+        (".spec.flow.completion.statusUrl", "http:// or https://"),
+        (".spec.flow.completion.statusUrl", "must contain {jobId}"),
         ("", "metadata.name must be at most 63 characters"),
     ],
 )

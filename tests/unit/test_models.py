@@ -22,6 +22,9 @@ FULL_SPEC: dict[str, Any] = {
     "flow": {
         "endpoint": "https://flows.example.com/api/v1/flow/run_binary_async",
         "method": "POST",
+        "query": {"dryRun": "false"},
+        "headers": {"X-Team": "a"},
+        "headersSecretRef": {"name": "flow-headers"},
         "binaryPath": "admin/repo/fs/Drive/files/flow/flow.ibflowbin",
         "inputDir": "admin/repo/fs/Drive/files/flow/input",
         "verifySslCertificate": True,
@@ -32,6 +35,16 @@ FULL_SPEC: dict[str, Any] = {
             "runtimeConfig": {},
             "notificationEmails": "ops@example.com",
             "webhookConfig": {"url": "https://hooks.example.com/x", "headers": {"X-Team": "a"}},
+        },
+        "retry": {"attempts": 1, "backoffSeconds": 10, "maxBackoffSeconds": 300},
+        "success": {"statusCodes": [200, 202], "when": "status == 'OK'"},
+        "completion": {
+            "jobId": "data.job_id",
+            "statusUrl": "https://flows.example.com/api/v1/jobs/status?job_id={jobId}",
+            "intervalSeconds": 10,
+            "timeoutSeconds": 3600,
+            "doneWhen": "state != 'RUNNING'",
+            "successWhen": "state == 'COMPLETE'",
         },
     },
     "notifications": {
@@ -60,7 +73,7 @@ FULL_SPEC: dict[str, Any] = {
 }
 
 # The API server prints its own words for these; the models use pydantic's.
-OPENAPI_PHRASES = ("Unsupported value", "should be", "Too long", "Too many", "Required value")
+OPENAPI_PHRASES = ("Unsupported value", "should be", "should have", "Too long", "Too many", "Required value")
 
 
 def test_full_design_spec_parses_and_dumps_back_to_the_same_camel_case_document() -> None:
@@ -79,6 +92,26 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
     assert (spec.concurrency_policy, spec.history_limit, spec.starting_deadline_seconds) == ("Forbid", 10, None)
     assert (spec.flow.method, spec.flow.verify_ssl_certificate, spec.flow.timeout_seconds) == ("POST", True, 60)
     assert spec.notifications is None and spec.automatic is None and spec.job_template is None
+    flow = spec.flow
+    unset = (flow.query, flow.headers, flow.headers_secret_ref, flow.json_body, flow.form, flow.retry, flow.success,
+             flow.completion)
+    assert unset == (None,) * 8
+
+
+def test_retry_and_completion_get_their_documented_defaults() -> None:
+    completion = {"jobId": "id", "statusUrl": "https://f/{jobId}", "doneWhen": "done", "successWhen": "ok"}
+    flow = parse_spec({"schedule": "@daily", "flow": {"endpoint": "https://f", "retry": {}, "completion": completion}})
+    assert flow.flow.retry is not None and flow.flow.completion is not None
+    retry, follow = flow.flow.retry, flow.flow.completion
+    assert (retry.attempts, retry.backoff_seconds, retry.max_backoff_seconds) == (1, 10, 300)
+    assert (follow.interval_seconds, follow.timeout_seconds) == (10, 3600)
+
+
+def test_json_body_is_read_and_written_as_json_and_may_be_any_json_value() -> None:
+    for body in ({"any": {"shape": [1, None]}}, [1, "two"], "text", 0, False, {}):
+        spec = parse_spec({"schedule": "@daily", "flow": {"endpoint": "https://f", "json": body}})
+        assert spec.flow.json_body == body
+        assert spec.flow.model_dump(mode="json", by_alias=True, exclude_none=True)["json"] == body
 
 
 def test_fields_are_read_by_camel_case_alias_and_by_python_name() -> None:
@@ -150,6 +183,84 @@ def test_http_token_header_names_are_accepted(name: str) -> None:
     assert parse_spec(raw).notifications is not None
 
 
+def _flow_spec(**flow: Any) -> dict[str, Any]:
+    """A minimal spec with these flow fields (camelCase; `json_` stands for `json`)."""
+    fields = {key.rstrip("_"): value for key, value in flow.items()}
+    return {"schedule": "@daily", "flow": {"endpoint": "https://flows.example.com/run", **fields}}
+
+
+_COMPLETION = {"jobId": "data.job_id", "statusUrl": "https://flows.example.com/jobs/{jobId}",
+               "doneWhen": "state != 'RUNNING'", "successWhen": "state == 'COMPLETE'"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _flow_spec(method="PATCH"),
+        _flow_spec(method="DELETE"),
+        _flow_spec(headers={"X-Host": "a", "Authorization-Extra": "b", "Set-Cookie": "c", "Hosts": "d"}),
+        _flow_spec(query={"a": "", "b": "x y&z=1", "k" * 256: "v"}),
+        _flow_spec(json_={"a": 1}, headers={"Content-Type": "application/json"}),
+        _flow_spec(form={"fileField": "input_data"}),
+        _flow_spec(form={"fields": {"email": "ops@example.com", "data[name]": "ü"}, "fileField": "input_data"}),
+        _flow_spec(form={"fields": {}, "fileField": "binary_path"}, method="PUT"),
+        _flow_spec(binaryPath="a.bin", inputDir="in", settings={"tags": []}),
+        _flow_spec(retry={"attempts": 10, "backoffSeconds": 0, "maxBackoffSeconds": 0}),
+        _flow_spec(retry={"backoffSeconds": 300}),
+        _flow_spec(success={"statusCodes": [100, 599]}),
+        _flow_spec(success={"when": "status == 'OK' && length(items) > `0`"}),
+        _flow_spec(completion={**_COMPLETION, "intervalSeconds": 3600, "timeoutSeconds": 86400}),
+        _flow_spec(completion={**_COMPLETION, "statusUrl": "https://{jobId}.jobs.example.com/"}),
+    ],
+    ids=lambda raw: ",".join(sorted(raw["flow"])[1:]) or "bare",
+)
+def test_flow_combinations_the_contract_allows_are_accepted(raw: dict[str, Any]) -> None:
+    assert parse_spec(raw).flow.endpoint == "https://flows.example.com/run"
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        (
+            _flow_spec(success={"when": "status =="}),
+            "spec.flow.success.when: not a JMESPath expression: Invalid jmespath expression: Incomplete expression",
+        ),
+        (
+            _flow_spec(completion={**_COMPLETION, "jobId": "data."}),
+            "spec.flow.completion.jobId: not a JMESPath expression: Expecting: ['quoted_identifier', "
+            "'unquoted_identifier', 'lbracket', 'lbrace'], got: eof: Parse error at column 5, token \"\" (EOF)",
+        ),
+        (
+            _flow_spec(completion={**_COMPLETION, "doneWhen": "`RUNNING"}),
+            "spec.flow.completion.doneWhen: not a JMESPath expression: Bad jmespath expression: Unclosed ` delimiter",
+        ),
+        (
+            _flow_spec(completion={**_COMPLETION, "successWhen": "@@"}),
+            "spec.flow.completion.successWhen: not a JMESPath expression: Unexpected token: @: Parse error at "
+            "column 1, token \"@\" (CURRENT)",
+        ),
+        (
+            _flow_spec(completion={**_COMPLETION, "successWhen": "(" * 511 + "a" + ")" * 511}),
+            "spec.flow.completion.successWhen: not a JMESPath expression: nested too deeply",
+        ),
+    ],
+    ids=["when", "job-id", "done-when", "success-when", "nested-too-deeply"],
+)
+def test_a_bad_jmespath_expression_is_an_invalid_spec_naming_the_field_and_the_parse_error(
+    raw: dict[str, Any], line: str
+) -> None:
+    with pytest.raises(InvalidSpec) as refused:
+        parse_spec(raw)
+    assert str(refused.value).splitlines() == [line]
+
+
+def test_secret_names_are_every_referenced_secret_once() -> None:
+    assert parse_spec(FULL_SPEC).secret_names() == ["flow-headers", "flow-token", "hook-headers"]
+    shared = _flow_spec(headersSecretRef={"name": "flow"}, authTokenSecretRef={"name": "flow", "key": "token"})
+    assert parse_spec(shared).secret_names() == ["flow"]
+    assert parse_spec(_flow_spec()).secret_names() == []
+
+
 def test_automatic_mode_with_a_volume_is_accepted() -> None:
     spec = parse_spec({**FULL_SPEC, "automatic": {"enabled": True, "volume": {"emptyDir": {}}}})
     assert spec.automatic is not None and spec.automatic.enabled
@@ -173,14 +284,22 @@ def test_status_parses_the_design_example_and_ignores_fields_it_does_not_know() 
                 "startTime": "2026-11-22T12:00:00Z",
                 "finishedAt": "2026-11-22T12:00:03Z",
                 "status": "OK",
+                "attempts": 2,
                 "httpResult": {
                     "status": 200,
                     "headers": [{"key": "Content-Type", "value": "application/json"}],
                     "response": "{}",
                     "truncated": False,
                 },
+                "completion": {
+                    "jobId": "5f0c",
+                    "httpResult": {
+                        "status": 200, "headers": [], "response": '{"state": "COMPLETE"}', "truncated": False
+                    },
+                },
                 "message": "",
-            }
+            },
+            {"job": "nightly-import-29012340", "trigger": "Schedule", "status": "ERROR", "message": "older image"},
         ],
         "conditions": [
             {
@@ -195,6 +314,8 @@ def test_status_parses_the_design_example_and_ignores_fields_it_does_not_know() 
     }
     status = ScheduledJobStatus.model_validate(raw)
     assert status.results[0].finished_at == datetime(2026, 11, 22, 12, 0, 3, tzinfo=UTC)
+    assert status.results[0].attempts == 2 and status.results[1].attempts is None
+    assert status.results[0].completion is not None and status.results[0].completion.job_id == "5f0c"
     dumped = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert dumped["results"][0]["finishedAt"] == "2026-11-22T12:00:03Z"
     assert "automaticCounts" not in dumped

@@ -502,11 +502,26 @@ def test_a_secret_that_is_not_usable_stops_every_run_that_would_read_it(
     assert any(w.startswith("create Job") for w in world.writes)
 
 
-def test_the_webhook_headers_secret_needs_the_label_too() -> None:
-    notifications = {"webhook": {"url": "https://hooks.example.com/x", "headersSecretRef": {"name": "hook"}}}
-    world = FakeWriter(sj=scheduledjob(notifications=notifications), secrets={"hook": {"team": "a"}})
+@pytest.mark.parametrize("spec", [
+    {"notifications": {"webhook": {"url": "https://hooks.example.com/x", "headersSecretRef": {"name": "hook"}}}},
+    {"flow": {"endpoint": "https://flows.example.com/run", "headersSecretRef": {"name": "hook"}}},
+], ids=["webhook", "flow"])
+def test_a_headers_secret_needs_the_label_too(spec: dict[str, Any]) -> None:
+    world = FakeWriter(sj=scheduledjob(**spec), secrets={"hook": {"team": "a"}})
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
-    assert (ready(world)["reason"], "hook" in ready(world)["message"]) == (names.SECRET_NOT_USABLE, True)
+    assert (ready(world)["reason"], "Secret hook " in ready(world)["message"]) == (names.SECRET_NOT_USABLE, True)
+    assert world.cronjob is not None and world.cronjob["spec"]["suspend"] is True
+
+
+def test_a_bad_jmespath_expression_is_an_invalid_spec_naming_the_field_with_a_warning() -> None:
+    world = converged()
+    world.sj["spec"]["flow"]["success"] = {"when": "status =="}
+    reconcile(world.observed(), world, IMAGE, NOW, Memory(), world.record)
+    condition = ready(world)
+    message = "spec.flow.success.when: not a JMESPath expression: Invalid jmespath expression: Incomplete expression"
+    assert (condition["status"], condition["reason"], condition["message"]) == ("False", names.INVALID_SPEC, message)
+    assert world.events == [("Warning", names.INVALID_SPEC, message)]
+    assert world.writes == ["patch status/nightly"]  # the CronJob is left as it was
 
 
 def test_a_schedule_that_never_fires_is_reported_not_shown_healthy() -> None:

@@ -3,17 +3,19 @@
 Every constraint here is enforced twice: by the API server through the generated CRD (OpenAPI bounds
 and the CEL rules of `Cel`), and by these models when the operator reads an object, so whatever
 slipped past an older or missing CRD becomes a readable `InvalidSpec` message instead of a crash.
-A few checks the schema cannot express (unknown time zones, backwards ranges) live only here.
+A few checks the schema cannot express (unknown time zones, backwards ranges, JMESPath syntax) live
+only here.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import jmespath  # type: ignore[import-untyped]  # ships no type information
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from cronflow.api.cel import Cel
+from cronflow.api.cel import Cel, cel_string
 from cronflow.schedule import (
     DESCRIPTORS,
     SCHEDULE_REGEX,
@@ -32,6 +34,9 @@ _SPACE = r"\t\n\f\r "
 _URL_REGEX = rf"^https?://[^{_SPACE}/?#@]+([/?#][^{_SPACE}]*)?$"
 _TOKEN_REGEX = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$"
 _DNS_SUBDOMAIN_REGEX = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+_RESERVED_HEADERS = ("authorization", "cookie", "host")
+_FORM_NAME_REGEX = r'^[^"\\\x00-\x1f\x7f]{1,256}$'
+_FORM_NAME_MESSAGE = "form field names must be 1 to 256 characters without quotes, backslashes or control characters"
 
 
 def _checked_schedule(schedule: str) -> str:
@@ -42,6 +47,21 @@ def _checked_schedule(schedule: str) -> str:
 def _known_time_zone(name: str) -> str:
     load_time_zone(name)
     return name
+
+
+def _compiled_jmespath(expression: str) -> str:
+    try:
+        jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as error:
+        detail = str(error).splitlines()[0].removesuffix(", for expression:").removesuffix(":")
+        raise ValueError(f"not a JMESPath expression: {detail}") from None
+    except RecursionError:  # the parser recurses once per nesting level: 512 "(" exhaust the stack
+        raise ValueError("not a JMESPath expression: nested too deeply") from None
+    return expression
+
+
+def _no_reserved_header(headers: dict[str, str]) -> bool:
+    return not any(name.isascii() and name.lower() in _RESERVED_HEADERS for name in headers)
 
 
 Schedule = Annotated[
@@ -83,12 +103,25 @@ HeaderMap = Annotated[
         _TOKEN_REGEX, "header names must be HTTP tokens (letters, digits and !#$%&'*+-.^_`|~, at most 256)"
     ),
 ]
+FlowHeaderMap = Annotated[
+    HeaderMap,
+    Cel(
+        f"self.all(k, !(k.lowerAscii() in [{', '.join(map(cel_string, _RESERVED_HEADERS))}]))",
+        "flow.headers must not set Authorization, Cookie or Host "
+        "(authTokenSecretRef sends the token; the host comes from the endpoint)",
+        _no_reserved_header,
+    ),
+]
+JmesPath = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_compiled_jmespath)]
+"""A JMESPath expression, evaluated on a JSON answer (compiled when the spec is read: CEL cannot parse it)."""
 EmailAddress = Annotated[
     str,
     Field(max_length=254),
     Cel.matching(rf"^[^@{_SPACE}]+@[^@{_SPACE}]+$", "emails must be email addresses such as ops@example.com"),
 ]
 LabelValue = Annotated[str, Field(max_length=63)]
+AnyJson = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
+"""Any JSON value passed on as it is (no type: an object, a list, a string, a number or a boolean)."""
 FreeFormObject = Annotated[
     dict[str, Any],
     WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
@@ -130,22 +163,160 @@ class SecretRef(_Model):
     name: ObjectName
 
 
+class Retry(_Model):
+    """How often a run tries the call: on no answer (DNS, refused, reset, TLS, timeout), 429 and 5xx."""
+
+    attempts: Annotated[int, Field(ge=1, le=10)] = 1
+    """Total tries, the first included."""
+    backoff_seconds: Annotated[int, Field(ge=0, le=3600)] = 10
+    """The wait before the second try; each further wait doubles (jittered)."""
+    max_backoff_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """The longest wait between tries; a Retry-After asking for longer ends the run instead."""
+
+
+def _backoff_in_order(retry: Retry) -> bool:
+    return retry.max_backoff_seconds >= retry.backoff_seconds
+
+
+def _unique(codes: list[int]) -> bool:
+    return len(set(codes)) == len(codes)
+
+
+class Success(_Model):
+    """What counts as OK; unset: any 2xx status."""
+
+    status_codes: (
+        Annotated[
+            list[Annotated[int, Field(ge=100, le=599)]],
+            Field(min_length=1, max_length=32),
+            Cel("self.all(c, self.exists_one(x, x == c))", "success.statusCodes must not list a code twice", _unique),
+        ]
+        | None
+    ) = None
+    """The HTTP status codes that count as OK (instead of any 2xx)."""
+    when: JmesPath | None = None
+    """JMESPath on the JSON answer that must be true as well, e.g. `status == 'OK'`."""
+
+
+class Completion(_Model):
+    """Async flows: after the start answer, follow the remote job until it ends."""
+
+    job_id: JmesPath
+    """JMESPath on the start answer that gives the remote job's id, e.g. `data.job_id`."""
+    status_url: Annotated[
+        HttpUrl,
+        Cel(
+            "self.contains('{jobId}')",
+            "completion.statusUrl must contain {jobId}, which is replaced by the remote job's id",
+            lambda url: "{jobId}" in url,
+        ),
+    ]
+    """URL polled with GET (same headers and token as the start call), `{jobId}` replaced by the id."""
+    interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    """The wait between two polls."""
+    timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 3600
+    """The longest the run follows the remote job; then ERROR."""
+    done_when: JmesPath
+    """JMESPath on each status answer, true once the remote job has ended, e.g. `state != 'RUNNING'`."""
+    success_when: JmesPath
+    """JMESPath on the status answer that ended it, true when the remote job succeeded, e.g. `state == 'COMPLETE'`."""
+
+
+def _file_field_apart(form: "Form") -> bool:
+    return form.fields is None or form.file_field not in form.fields
+
+
+class Form(_Model):
+    """A multipart/form-data body (for job-submission services) instead of the flow body."""
+
+    fields: (
+        Annotated[
+            dict[str, Annotated[str, Field(max_length=4096)]],
+            Field(max_length=32),
+            Cel.keys_matching(_FORM_NAME_REGEX, _FORM_NAME_MESSAGE),
+        ]
+        | None
+    ) = None
+    """Text parts by name."""
+    file_field: Annotated[str, Field(max_length=256), Cel.matching(_FORM_NAME_REGEX, _FORM_NAME_MESSAGE)]
+    """Name of the file part: the claimed file in automatic mode, else an empty file."""
+
+
+def _one_body(flow: "Flow") -> bool:
+    return flow.json_body is None or flow.form is None
+
+
+def _form_sets_content_type(flow: "Flow") -> bool:
+    headers = flow.headers or {}
+    return flow.form is None or not any(name.isascii() and name.lower() == "content-type" for name in headers)
+
+
+def _body_or_flow_body(flow: "Flow") -> bool:
+    replaced = flow.json_body is not None or flow.form is not None
+    return not replaced or (flow.binary_path is None and flow.input_dir is None and flow.settings is None)
+
+
 class Flow(_Model):
     """The HTTP call that each run makes to the flow service."""
 
     endpoint: HttpUrl
     """URL the run calls (http or https)."""
-    method: Literal["GET", "POST", "PUT"] = "POST"
-    binary_path: Annotated[str, Field(max_length=1024)] | None = None
-    """Sent as binary_path in the request body."""
-    input_dir: Annotated[str, Field(max_length=1024)] | None = None
-    """Sent as input_dir in the request body."""
-    verify_ssl_certificate: bool = True
-    timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    query: (
+        Annotated[
+            dict[str, Annotated[str, Field(max_length=1024)]],
+            Field(max_length=32),
+            Cel(
+                "self.all(k, size(k) >= 1 && size(k) <= 256)",
+                "query parameter names must be 1 to 256 characters",
+                lambda query: all(1 <= len(name) <= 256 for name in query),
+            ),
+        ]
+        | None
+    ) = None
+    """Added to the endpoint's query string (URL-encoded)."""
+    headers: FlowHeaderMap | None = None
+    """Sent on every request of the run."""
+    headers_secret_ref: SecretRef | None = None
+    """Secret whose keys and values are sent as extra headers on every request (for credentials)."""
     auth_token_secret_ref: SecretKeyRef | None = None
     """Secret key whose value is sent as `Authorization: Bearer <token>`."""
+    binary_path: Annotated[str, Field(max_length=1024)] | None = None
+    """Sent as binary_path in the flow body."""
+    input_dir: Annotated[str, Field(max_length=1024)] | None = None
+    """Sent as input_dir in the flow body."""
     settings: FreeFormObject | None = None
-    """Forwarded to the flow service in the request body (keys converted to snake_case)."""
+    """Forwarded to the flow service in the flow body (keys converted to snake_case)."""
+    json_body: Annotated[AnyJson, Field(alias="json")] = None
+    """A JSON body (any JSON value) sent instead of the flow body, keys as written."""
+    form: (
+        Annotated[
+            Form,
+            Cel(
+                "!has(self.fields) || !(self.fileField in self.fields)",
+                "form.fileField must not also be a key of form.fields (the file part and a text part would share "
+                "a name)",
+                _file_field_apart,
+            ),
+        ]
+        | None
+    ) = None
+    verify_ssl_certificate: bool = True
+    timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    """One attempt (and one completion poll)."""
+    retry: (
+        Annotated[
+            Retry,
+            Cel(
+                "self.maxBackoffSeconds >= self.backoffSeconds",
+                "retry.maxBackoffSeconds must be at least retry.backoffSeconds",
+                _backoff_in_order,
+            ),
+        ]
+        | None
+    ) = None
+    success: Success | None = None
+    completion: Completion | None = None
 
 
 class Webhook(_Model):
@@ -216,7 +387,23 @@ class ScheduledJobSpec(_Model):
     starting_deadline_seconds: Annotated[int, Field(ge=0)] | None = None
     history_limit: Annotated[int, Field(ge=1, le=50)] = 10
     """How many results status keeps."""
-    flow: Flow
+    flow: Annotated[
+        Flow,
+        Cel("!(has(self.json) && has(self.form))", "flow.json and flow.form are two bodies: set at most one",
+            _one_body),
+        Cel(
+            "!(has(self.json) || has(self.form)) "
+            "|| !(has(self.binaryPath) || has(self.inputDir) || has(self.settings))",
+            "flow.binaryPath, flow.inputDir and flow.settings make the flow body, which flow.json or flow.form "
+            "replace: set one or the other",
+            _body_or_flow_body,
+        ),
+        Cel(
+            "!has(self.form) || !has(self.headers) || !self.headers.exists(k, k.lowerAscii() == 'content-type')",
+            "flow.headers must not set Content-Type with flow.form (the form sets its own, with the part boundary)",
+            _form_sets_content_type,
+        ),
+    ]
     notifications: Notifications | None = None
     automatic: (
         Annotated[
@@ -233,7 +420,7 @@ class ScheduledJobSpec(_Model):
 
     def secret_names(self) -> list[str]:
         """The Secrets this ScheduledJob references (each must carry the usable label)."""
-        refs = [self.flow.auth_token_secret_ref,
+        refs = [self.flow.auth_token_secret_ref, self.flow.headers_secret_ref,
                 self.notifications.webhook.headers_secret_ref if self.notifications and self.notifications.webhook
                 else None]
         return sorted({ref.name for ref in refs if ref is not None})
@@ -257,6 +444,13 @@ class HttpResult(_StatusModel):
     """true when the response body was cut."""
 
 
+class CompletionResult(_StatusModel):
+    """The followed remote job: its id and the last status answer."""
+
+    job_id: Annotated[str, Field(max_length=4096)] | None = None
+    http_result: HttpResult | None = None
+
+
 class RunResult(_StatusModel):
     """The outcome of one finished run."""
 
@@ -267,7 +461,11 @@ class RunResult(_StatusModel):
     start_time: datetime | None = None
     finished_at: datetime | None = None
     status: RunStatus
+    attempts: Annotated[int, Field(ge=1)] | None = None
+    """Tries the call took (absent in results of older job images)."""
     http_result: HttpResult | None = None
+    completion: CompletionResult | None = None
+    """Flows with spec.flow.completion: the followed remote job."""
     message: Annotated[str, Field(max_length=4096)] = ""
     """Why a run failed without an HTTP answer (DNS, refused, TLS, timeout, pod failure)."""
 

@@ -1,25 +1,32 @@
 """Pure builders: a ScheduledJob spec -> the CronJob, the Job of a manual trigger, the Job of a file.
 
 Contract with the job image: container `run`, args `["run"]` (its ENTRYPOINT is
-`python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secrets) and
-`CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), for a file run `CRONFLOW_INPUT_FILE`; the result
-document goes to the termination log.
+`python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secret
+references), `CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), one `CRONFLOW_HEADER_<name>` per key
+of the headers Secret (`envFrom` with that prefix), for a file run `CRONFLOW_INPUT_FILE` and, with
+`flow.form`, `CRONFLOW_INPUT_PATH` (the claimed file in the read-only input volume); the result document
+goes to the termination log.
 The output is deterministic (same input, same manifest), so reconcile compares it with what exists.
 """
 
 import copy
 import json
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cronflow import names
-from cronflow.api.models import Flow, RunTrigger, ScheduledJobSpec
+from cronflow.api.models import Flow, Retry, RunTrigger, ScheduledJobSpec
 
 CONTAINER_NAME = "run"
 FLOW_ENV = "CRONFLOW_FLOW"
 AUTH_TOKEN_ENV = "CRONFLOW_AUTH_TOKEN"
 INPUT_FILE_ENV = "CRONFLOW_INPUT_FILE"
+INPUT_PATH_ENV = "CRONFLOW_INPUT_PATH"
+HEADER_ENV_PREFIX = "CRONFLOW_HEADER_"
+INPUT_MOUNT = "/input"
+"""Where a form file run sees the automatic volume's input directory (read-only)."""
 PROCESSING_DIR = ".cronflow/processing"
 """Where the watcher keeps a file during its run (jobs_image/cronflow_job/spool.py), relative to the input dir."""
 
@@ -29,7 +36,7 @@ recorded yet (the operator may be down); the operator deletes recorded ones beyo
 RUN_JOB_TTL_SECONDS = 3600
 """Finished trigger and file Jobs are deleted after this (their results are in status by then)."""
 DEADLINE_MARGIN_SECONDS = 300
-"""A run may take the flow timeout plus this (pod start, image pull) before its Job is failed."""
+"""A run may take its longest legitimate time plus this (pod start, image pull) before its Job is failed."""
 RUN_AS_ID = 65532
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -73,8 +80,23 @@ def child_labels(owner: Owner) -> dict[str, str]:
 
 def flow_json(flow: Flow) -> str:
     """The `CRONFLOW_FLOW` value: the flow spec in camelCase, set fields only, no secret reference."""
-    document = flow.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"auth_token_secret_ref"})
+    secret_refs = {"auth_token_secret_ref", "headers_secret_ref"}
+    document = flow.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=secret_refs)
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def run_deadline_seconds(flow: Flow) -> int:
+    """The Job's activeDeadlineSeconds: the longest a run may legitimately take, plus DEADLINE_MARGIN_SECONDS.
+
+    Every try may last timeoutSeconds and each wait between tries at most maxBackoffSeconds (the job image
+    gives up rather than wait longer for a Retry-After); following a remote job adds completion.timeoutSeconds
+    and one more timeoutSeconds for the status poll in flight when that runs out.
+    """
+    retry = flow.retry or Retry()
+    seconds = retry.attempts * flow.timeout_seconds + (retry.attempts - 1) * retry.max_backoff_seconds
+    if flow.completion is not None:
+        seconds += flow.completion.timeout_seconds + flow.timeout_seconds
+    return seconds + DEADLINE_MARGIN_SECONDS
 
 
 def build_job_template(
@@ -83,20 +105,37 @@ def build_job_template(
     job_image: str,
     trigger: RunTrigger,
     extra_env: Sequence[dict[str, Any]] = (),
+    input_volume: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A JobTemplateSpec (metadata + Job spec) that runs the flow once, annotated with its `trigger`."""
+    """A JobTemplateSpec (metadata + Job spec) that runs the flow once, annotated with its `trigger`.
+
+    `input_volume` (a pod volume source) is mounted read-only at INPUT_MOUNT, `automatic.path` of it.
+    """
     labels = child_labels(owner)
+    container = _container(spec, job_image, extra_env)
+    volumes = []
+    if input_volume is not None:
+        container["volumeMounts"] = [_input_mount(spec)]
+        volumes = [{**input_volume, "name": "input"}]
+    pod = hardened_pod_spec(spec, container, volumes=volumes)
+    if volumes:  # without this the kubelet would chown every file of the volume at each run (fsGroup)
+        pod["securityContext"]["fsGroupChangePolicy"] = "OnRootMismatch"
     return {
         "metadata": {"labels": labels, "annotations": {names.TRIGGER_ANNOTATION: trigger}},
         "spec": {
             "backoffLimit": 0,
-            "activeDeadlineSeconds": spec.flow.timeout_seconds + DEADLINE_MARGIN_SECONDS,
-            "template": {
-                "metadata": {"labels": dict(labels)},
-                "spec": hardened_pod_spec(spec, _container(spec, job_image, extra_env)),
-            },
+            "activeDeadlineSeconds": run_deadline_seconds(spec.flow),
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod},
         },
     }
+
+
+def _input_mount(spec: ScheduledJobSpec) -> dict[str, Any]:
+    mount: dict[str, Any] = {"name": "input", "mountPath": INPUT_MOUNT, "readOnly": True}
+    sub_path = posixpath.normpath(spec.automatic.path) if spec.automatic is not None else "."
+    if sub_path != ".":
+        mount["subPath"] = sub_path
+    return mount
 
 
 def build_cronjob(owner: Owner, spec: ScheduledJobSpec, job_image: str, runnable: bool = True) -> dict[str, Any]:
@@ -139,10 +178,15 @@ def build_file_job(
     """The one Job that automatic mode starts for a claimed file (named by the claim, so created once).
 
     The run sends `input_file` = `.cronflow/processing/<name>`: where the watcher keeps the file during
-    its run, relative to the input directory. The result records the plain name (`inputFile`).
+    its run, relative to the input directory. The result records the plain name (`inputFile`). A form
+    run uploads the file itself: it gets the input directory mounted read-only and the file's path in it.
     """
-    env = [{"name": INPUT_FILE_ENV, "value": f"{PROCESSING_DIR}/{input_file}"}]
-    template = build_job_template(owner, spec, job_image, "File", env)
+    claimed = f"{PROCESSING_DIR}/{input_file}"
+    env = [{"name": INPUT_FILE_ENV, "value": claimed}]
+    volume = spec.automatic.volume if spec.automatic is not None and spec.flow.form is not None else None
+    if volume is not None:
+        env.append({"name": INPUT_PATH_ENV, "value": posixpath.join(INPUT_MOUNT, claimed)})
+    template = build_job_template(owner, spec, job_image, "File", env, volume)
     template["metadata"]["annotations"][names.INPUT_FILE_ANNOTATION] = input_file
     return _run_job(owner, template, names.file_job_name(owner.name, claim_id))
 
@@ -214,7 +258,7 @@ def _container(spec: ScheduledJobSpec, job_image: str, extra_env: Sequence[dict[
     if secret is not None:
         env.append({"name": AUTH_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": secret.name, "key": secret.key}}})
     resources = spec.job_template.resources if spec.job_template is not None else None
-    return {
+    container: dict[str, Any] = {
         "name": CONTAINER_NAME,
         "image": job_image,
         "args": ["run"],
@@ -223,6 +267,10 @@ def _container(spec: ScheduledJobSpec, job_image: str, extra_env: Sequence[dict[
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
     }
+    headers = spec.flow.headers_secret_ref
+    if headers is not None:
+        container["envFrom"] = [{"prefix": HEADER_ENV_PREFIX, "secretRef": {"name": headers.name}}]
+    return container
 
 
 def default_resources() -> dict[str, Any]:
