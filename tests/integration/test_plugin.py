@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, OperatorProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +145,28 @@ def test_unknown_scheduledjob_fails_with_a_kubectl_like_message(cluster: Cluster
     result = plugin(cluster, namespace, "trigger", "no-such-job")
     assert result.returncode == 1
     assert result.stderr.strip() == 'Error from server (NotFound): scheduledjobs.cronflow.dev "no-such-job" not found'
+
+
+def test_imported_crontab_applies_and_reconciles(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
+    crontab = Path(__file__).resolve().parents[2] / "samples" / "webapp.crontab"
+    imported = plugin(cluster, namespace, "import", "crontab", str(crontab))
+    assert imported.returncode == 1, "the sample's `find` line is skipped"
+    assert "line 14: skipped: runs 'find'" in imported.stderr
+    cluster.kubectl("apply", "-f", "-", input=imported.stdout)
+
+    jobs = [doc for doc in yaml.safe_load_all(imported.stdout) if doc["kind"] == "ScheduledJob"]
+    assert len(jobs) == 5
+    for job in jobs:
+        name = job["metadata"]["name"]
+
+        def ready(name: str = name) -> dict[str, Any] | None:
+            status = cluster.get_json("-n", namespace, "sj", name).get("status") or {}
+            conditions = {c["type"]: c for c in status.get("conditions") or []}
+            return status if conditions.get("Ready", {}).get("status") == "True" else None
+
+        status = wait_until(f"{name} Ready", ready, timeout=30)
+        cronjob = cluster.get_json("-n", namespace, "cronjob", status["cronJobName"])
+        assert (cronjob["spec"]["schedule"], cronjob["spec"]["timeZone"]) == (job["spec"]["schedule"], "Europe/London")
+    lineage = cluster.get_json("-n", namespace, "sj", "helpers-add-lineage")
+    assert lineage["spec"]["flow"]["headersSecretRef"] == {"name": "helpers-add-lineage-credentials"}
+    assert "change-me" not in json.dumps(lineage)

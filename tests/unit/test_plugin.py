@@ -1,11 +1,13 @@
 """The kubectl plugin's pure parts: tables, cut and safe cells, trigger tokens, next run times, options."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
-from cronflow.cli.plugin import build_parser, new_trigger_token
+from cronflow.cli.plugin import build_parser, new_trigger_token, structured
 from cronflow.cli.tables import (
     MESSAGE_WIDTH,
     cell,
@@ -156,3 +158,23 @@ def test_count_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["next", "nightly", "--count", "0"])
     assert "must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_structured_output_keeps_every_field_uncut(output: str) -> None:
+    document = {"results": [FAILED_RESULT, {**OK_RESULT, "message": "x" * 500 + "\n日本"}]}
+    text = structured(document, output)
+    assert (json.loads(text) if output == "json" else yaml.safe_load(text)) == document
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-n", "team-a", "results", "nightly", "-o", "json"],
+        ["results", "-n", "team-a", "nightly", "--output", "json"],
+        ["--namespace", "team-a", "next", "nightly", "-o", "json", "-c", "2"],
+    ],
+)
+def test_connection_options_go_before_or_after_the_command(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert (args.namespace, args.name, args.output) == ("team-a", "nightly", "json")

@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import urllib3
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from cronflow import names
+from cronflow.cli import crontab
 from cronflow.cli.tables import next_runs_table, results_table
-from cronflow.schedule import format_time, next_run_times
+from cronflow.schedule import format_time, load_time_zone, next_run_times
 
 RESOURCE = f"{names.PLURAL}.{names.GROUP}"
 
@@ -77,6 +79,8 @@ def disable(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
 def results(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
     """The recorded results, newest first."""
     recorded = (jobs.get(args.name).get("status") or {}).get("results") or []
+    if args.output:
+        return structured({"results": recorded}, args.output)
     if not recorded:
         _note(f"no results yet for {RESOURCE}/{args.name} in namespace {jobs.namespace}")
         return ""
@@ -92,17 +96,47 @@ def next_runs(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
         _note(f"{RESOURCE}/{args.name} is in automatic mode: it runs once per new file, not on this schedule")
     zone = spec.get("timeZone") or "Etc/UTC"
     now = datetime.now(UTC)
-    return next_runs_table(next_run_times(spec["schedule"], zone, now, args.count), zone, now)
+    times = next_run_times(spec["schedule"], zone, now, args.count)
+    if args.output:
+        return structured({"timeZone": zone, "nextScheduleTimes": [format_time(t) for t in times]}, args.output)
+    return next_runs_table(times, zone, now)
+
+
+def structured(document: dict[str, Any], output: str) -> str:
+    """`document` as `-o json` or `-o yaml` prints it (for scripts: every field, nothing cut)."""
+    if output == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True)).rstrip("\n")
+
+
+def import_crontab(args: argparse.Namespace) -> int:
+    """Print ScheduledJobs (and Secrets for credentials) for the curl/wget lines of a crontab file."""
+    try:
+        with open(args.file, encoding="utf-8") if args.file != "-" else sys.stdin as source:
+            text = source.read()
+        load_time_zone(args.time_zone)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return _fail(f"error: {error}")
+    entries, skipped = crontab.import_crontab(text, args.namespace, args.time_zone, args.prefix)
+    documents = [document for entry in entries for document in entry.manifests]
+    if documents:
+        print(yaml.safe_dump_all(documents, sort_keys=False), end="")
+    for entry in entries:
+        for document in entry.manifests[:-1]:
+            _note(f"line {entry.line}: credentials moved into Secret {document['metadata']['name']}")
+    for line in skipped:
+        _note(f"line {line.line}: skipped: {line.reason}")
+    if skipped:
+        _note(f"{len(skipped)} line(s) not imported; {len(entries)} ScheduledJob(s) printed")
+    return 1 if skipped else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: a subcommand with NAME, and kubectl's connection options on each subcommand."""
-    connection = argparse.ArgumentParser(add_help=False)
-    connection.add_argument("-n", "--namespace", help="namespace of the ScheduledJob (default: the context's)")
-    connection.add_argument("--kubeconfig", help="kube config file (default: $KUBECONFIG or ~/.kube/config)")
-    connection.add_argument("--context", help="kube config context (default: the current one)")
-
+    """The command line: a subcommand with NAME; kubectl's connection options before or after it."""
     parser = argparse.ArgumentParser(prog="kubectl cronflow", description="Operate cronflow ScheduledJobs.")
+    _connection_options(parser, argparse.SUPPRESS)
+    connection = argparse.ArgumentParser(add_help=False)
+    _connection_options(connection, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command: Callable[[ScheduledJobs, argparse.Namespace], str]
     for command in (trigger, enable, disable, results, next_runs):
@@ -113,12 +147,45 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=command)
         if command is next_runs:
             sub.add_argument("-c", "--count", type=_positive, default=5, help="how many run times (default 5)")
+        if command in (results, next_runs):
+            sub.add_argument("-o", "--output", choices=("json", "yaml"), help="print as JSON or YAML, not a table")
+    summary = (import_crontab.__doc__ or "").strip()
+    importer = commands.add_parser("import", help="Translate another scheduler's jobs into ScheduledJobs.")
+    sources = importer.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    from_crontab = sources.add_parser(
+        "crontab", parents=[connection], help=summary, description=summary, epilog=_IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from_crontab.add_argument("file", metavar="FILE", help="the crontab file (- for standard input)")
+    from_crontab.add_argument(
+        "--time-zone", default="Etc/UTC", help="zone of the lines before any CRON_TZ= line (default Etc/UTC)"
+    )
+    from_crontab.add_argument("--prefix", default="", help="prepended to every ScheduledJob name")
+    from_crontab.set_defaults(offline=import_crontab)
     return parser
+
+
+_IMPORT_EPILOG = """\
+Apply the output with: kubectl cronflow import crontab FILE -n NS | kubectl apply -f -
+Lines that cannot be translated faithfully (pipelines, other commands, @reboot, seconds fields, shell
+variables, bodies that are not JSON) are listed on stderr with their line number and the reason; the
+exit status is 1 when any line was skipped. Nothing is run: the file is only parsed."""
+
+
+def _connection_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument("-n", "--namespace", default=default, help="namespace (default: the context's)")
+    parser.add_argument("--kubeconfig", default=default, help="kube config (default: $KUBECONFIG or ~/.kube/config)")
+    parser.add_argument("--context", default=default, help="kube config context (default: the current one)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 1 and a kubectl-like message on stderr when it fails."""
     args = build_parser().parse_args(argv)
+    for option in ("namespace", "kubeconfig", "context"):
+        setattr(args, option, getattr(args, option, None))
+    if hasattr(args, "offline"):
+        code: int = args.offline(args)
+        return code
     try:
         jobs = ScheduledJobs(args.kubeconfig, args.context, args.namespace)
         output = args.run(jobs, args)
