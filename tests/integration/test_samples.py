@@ -26,8 +26,11 @@ def test_api_server_accepts_every_sample(cluster: Cluster, crd: None, namespace:
             ("scheduledjob.cronflow.dev", "invoice-flow"),
             ("scheduledjob.cronflow.dev", "weekly-report"),
             ("scheduledjob.cronflow.dev", "invoice-import"),
+            ("scheduledjob.cronflow.dev", "nightly-async-flow"),
+            ("scheduledjob.cronflow.dev", "fasta-submissions"),
             ("secret", "flow-token"),
             ("secret", "alert-webhook-headers"),
+            ("secret", "webapp-api-key"),
         ]
     )
     assert applied == expected

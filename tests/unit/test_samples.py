@@ -37,11 +37,6 @@ def test_sample_secret_holds_only_placeholders(where: str, doc: dict[str, Any]) 
 
 def test_samples_reference_only_secrets_they_provide() -> None:
     provided = {doc["metadata"]["name"] for _, doc in documents("Secret")}
-    referenced = set()
-    for _, doc in documents(names.KIND):
-        spec = ScheduledJobSpec.model_validate(doc["spec"])
-        if spec.flow.auth_token_secret_ref:
-            referenced.add(spec.flow.auth_token_secret_ref.name)
-        if spec.notifications and spec.notifications.webhook and spec.notifications.webhook.headers_secret_ref:
-            referenced.add(spec.notifications.webhook.headers_secret_ref.name)
+    referenced = {name for _, doc in documents(names.KIND) for name in ScheduledJobSpec.model_validate(
+        doc["spec"]).secret_names()}
     assert referenced == provided
