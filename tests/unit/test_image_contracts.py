@@ -3,7 +3,7 @@
 from cronflow.children import cronjob
 from cronflow.children import watcher as watcher_build
 from cronflow_job import config as job_config
-from cronflow_job import watch
+from cronflow_job import headers, watch
 
 
 def test_watcher_environment_names_agree() -> None:
@@ -13,5 +13,6 @@ def test_watcher_environment_names_agree() -> None:
 
 
 def test_run_environment_names_agree() -> None:
-    for name in ("FLOW_ENV", "AUTH_TOKEN_ENV", "INPUT_FILE_ENV"):
+    for name in ("FLOW_ENV", "AUTH_TOKEN_ENV", "INPUT_FILE_ENV", "INPUT_PATH_ENV"):
         assert getattr(cronjob, name) == getattr(job_config, name), name
+    assert cronjob.HEADER_ENV_PREFIX == headers.SECRET_HEADER_PREFIX
