@@ -1,14 +1,14 @@
 # shellcheck shell=bash
 # Builds pinned upstream binaries from Go modules into the version-keyed cache ($BIN_DIR).
 # Sourced by hack/cluster after hack/lib/globals.sh; log() and die() come from hack/cluster.
-# Globals: BIN_DIR K8S_VERSION ETCD_VERSION HELM_VERSION
+# Globals: BIN_DIR K8S_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION
 
 # go_build_wrapped MODULE VERSION OUT LDFLAGS PKG... : (OUT: a folder ending in / or, for one PKG, a file) builds PKGs of MODULE@VERSION through a
 # throw-away wrapper module, since `go install` refuses modules that carry replace directives.
 go_build_wrapped() {
   local module=$1 version=$2 outdir=$3 ldflags=$4
   shift 4
-  local work
+  local work rc=0
   work=$(mktemp -d "${TMPDIR:-/tmp}/cronflow-gobuild.XXXXXX")
   {
     echo "module cronflow.local/build"
@@ -29,10 +29,34 @@ go_build_wrapped() {
     cd "$work" || exit
     log "resolving modules for $module@$version"
     GOFLAGS=-mod=mod go get "${@/%/@$version}"
-    log "compiling $* (this is the slow part)"
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$outdir" "$@"
-  )
+    compile_with_progress "$outdir" "$ldflags" "$@"
+  ) || rc=$?
   rm -rf "$work"
+  return "$rc"
+}
+
+# compile_with_progress OUT LDFLAGS PKG...: go build, logging every 30 s how many of the packages it
+# needs have been compiled so far (a cold Kubernetes build is many minutes of silence otherwise).
+compile_with_progress() {
+  local out=$1 ldflags=$2 total t0=$SECONDS next=30 pid rc=0 buildlog
+  shift 2
+  total=$(CGO_ENABLED=0 GOFLAGS=-mod=mod go list -deps "$@" | wc -l)
+  buildlog=$(mktemp "${TMPDIR:-/tmp}/cronflow-gobuild-log.XXXXXX")
+  log "compiling $* ($total packages; the Go build cache keeps what an earlier build compiled)"
+  # -v names each package as it is compiled (cached ones are not named).
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -v -trimpath -ldflags "-s -w $ldflags" -o "$out" "$@" 2>"$buildlog" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS - t0 >= next)); then
+      log "compiling: $(wc -l <"$buildlog") of $total packages compiled after $((SECONDS - t0)) s"
+      next=$((next + 30))
+    fi
+  done
+  wait "$pid" || rc=$?
+  if ((rc)); then tail -n 40 "$buildlog" >&2; fi
+  rm -f "$buildlog"
+  return "$rc"
 }
 
 k8s_ldflags() {
@@ -50,7 +74,7 @@ k8s_ldflags() {
 # build_kubernetes, build_etcd, build_helm: each builds its binaries into $BIN_DIR unless they are there.
 build_kubernetes() {
   local want=() c
-  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     if [[ -x $BIN_DIR/$c ]]; then log "cached: $c ($K8S_VERSION)"; else want+=("k8s.io/kubernetes/cmd/$c"); fi
   done
   ((${#want[@]})) || return 0
@@ -68,6 +92,18 @@ build_etcd() {
   log "etcd built in $((SECONDS - t0)) s"
 }
 
+# CoreDNS, the cluster's DNS server (hack/lib/dns.sh); cached by its version, which it prints.
+build_coredns() {
+  if [[ -x $BIN_DIR/coredns && $("$BIN_DIR/coredns" -version 2>/dev/null) == *"CoreDNS-${COREDNS_VERSION#v}"* ]]; then
+    log "cached: coredns ($COREDNS_VERSION)"
+    return
+  fi
+  log "building coredns $COREDNS_VERSION (cold: about 3 minutes on 2 cores)"
+  local t0=$SECONDS
+  go_build_wrapped github.com/coredns/coredns "$COREDNS_VERSION" "$BIN_DIR/coredns" "" github.com/coredns/coredns
+  log "coredns built in $((SECONDS - t0)) s"
+}
+
 # helm alone is what the unit tests need (tests/unit/test_chart.py, hack/render-manifests).
 build_helm() {
   if [[ -x $BIN_DIR/helm ]]; then log "cached: helm ($HELM_VERSION)"; return; fi
@@ -78,14 +114,14 @@ build_helm() {
   log "helm built in $((SECONDS - t0)) s"
 }
 
-# cmd_build [kubernetes|etcd|helm]...: the named components (default: all of them).
+# cmd_build [kubernetes|etcd|coredns|helm]...: the named components (default: all of them).
 cmd_build() {
   local components=("$@") c
-  ((${#components[@]})) || components=(kubernetes etcd helm)
+  ((${#components[@]})) || components=(kubernetes etcd coredns helm)
   for c in "${components[@]}"; do
     case $c in
-      kubernetes|etcd|helm) ;;
-      *) die "unknown component: $c (build [kubernetes|etcd|helm]...)" ;;
+      kubernetes|etcd|coredns|helm) ;;
+      *) die "unknown component: $c (build [kubernetes|etcd|coredns|helm]...)" ;;
     esac
   done
   mkdir -p "$BIN_DIR"

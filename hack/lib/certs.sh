@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Fresh PKI for the local cluster: one CA, serving certs, client certs and the service-account key.
 # Sourced by hack/cluster after hack/lib/globals.sh; writes into $PKI_DIR; log() from hack/cluster.
-# Globals: PKI_DIR STATE_DIR APISERVER_PORT
+# Globals: PKI_DIR STATE_DIR APISERVER_PORT POD_GATEWAY
 
 # sign NAME SUBJECT [SAN]: a key and a CA-signed certificate (client and server usage).
 sign() {
@@ -51,11 +51,13 @@ ensure_pki() {
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -keyout "$PKI_DIR/ca.key" -out "$PKI_DIR/ca.crt" 2>/dev/null
   sign apiserver "/CN=kube-apiserver" \
-    "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.0.0.1"
+    "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.0.0.1,IP:$POD_GATEWAY"
   sign admin "/O=system:masters/CN=cronflow-admin"
   sign controller-manager "/CN=system:kube-controller-manager"
   sign scheduler "/CN=system:kube-scheduler"
   sign node "/O=system:nodes/CN=system:node:localhost" "DNS:localhost,IP:127.0.0.1"
+  sign kube-proxy "/CN=system:kube-proxy"  # bound to system:node-proxier by the API server's defaults
+  sign coredns "/CN=system:coredns"  # bound to the system:coredns ClusterRole by hack/lib/network.sh
   sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
   # A user of its own for an operator run from the host, so the audit log tells its requests apart;
   # it holds no rights until a RoleBinding or ClusterRoleBinding grants them.
@@ -66,6 +68,8 @@ ensure_pki() {
   write_kubeconfig "$PKI_DIR/controller-manager.kubeconfig" controller-manager
   write_kubeconfig "$PKI_DIR/scheduler.kubeconfig" scheduler
   write_kubeconfig "$PKI_DIR/node.kubeconfig" node
+  write_kubeconfig "$PKI_DIR/kube-proxy.kubeconfig" kube-proxy
+  write_kubeconfig "$PKI_DIR/coredns.kubeconfig" coredns
   write_kubeconfig "$STATE_DIR/operator.kubeconfig" operator
   touch "$PKI_DIR/done"
 }

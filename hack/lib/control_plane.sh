@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # etcd, kube-apiserver, kube-controller-manager and kube-scheduler on loopback.
 # Sourced by hack/cluster after hack/lib/globals.sh; start() and wait_for() from hack/lib/procs.sh.
-# Globals: STATE_DIR PKI_DIR AUDIT_LOG APISERVER_PORT ETCD_PORT
+# Globals: STATE_DIR PKI_DIR AUDIT_LOG APISERVER_PORT ETCD_PORT POD_GATEWAY SERVICE_CIDR
 
 write_audit_policy() {
   # Requests by the control plane and the node are left out, so the log shows what clients
@@ -13,7 +13,7 @@ omitStages: [RequestReceived]
 rules:
 - level: None
   users: [system:kube-controller-manager, system:kube-scheduler, system:apiserver,
-          system:node:localhost, kube-apiserver-kubelet-client]
+          system:node:localhost, kube-apiserver-kubelet-client, system:kube-proxy, system:coredns]
 - level: None
   userGroups: [system:nodes, system:serviceaccounts:kube-system]
 - level: None
@@ -24,6 +24,8 @@ EOF
 
 apiserver_ready() { kubectl --kubeconfig "$STATE_DIR/kubeconfig" get --raw /readyz; }
 
+# The API server listens on every address and advertises the pod gateway (the bridge exists before it
+# starts): the `kubernetes` Service's endpoint, which pods reach through kube-proxy.
 start_control_plane() {
   local pki=$PKI_DIR
   mkdir -p "$STATE_DIR/etcd"
@@ -36,8 +38,8 @@ start_control_plane() {
   write_audit_policy
   start kube-apiserver kube-apiserver \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --secure-port "$APISERVER_PORT" --advertise-address 127.0.0.1 \
-    --endpoint-reconciler-type none --service-cluster-ip-range 10.0.0.0/24 \
+    --bind-address 0.0.0.0 --secure-port "$APISERVER_PORT" --advertise-address "$POD_GATEWAY" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
     --authorization-mode Node,RBAC --allow-privileged=true \
     --enable-admission-plugins OwnerReferencesPermissionEnforcement \
     --client-ca-file "$pki/ca.crt" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \

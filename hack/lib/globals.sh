@@ -7,7 +7,7 @@
 # shellcheck disable=SC2034  # the variables are read by the files that source this one
 # shellcheck source-path=SCRIPTDIR
 
-source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"  # K8S_VERSION ETCD_VERSION HELM_VERSION
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"  # K8S_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION
 
 # Caches (kept across clusters) and the cluster's state (reset by `hack/cluster down`).
 CACHE_DIR=${CRONFLOW_CACHE:-$HOME/.cache/cronflow}
@@ -28,6 +28,13 @@ KUBELET_DIR=$STATE_DIR/kubelet
 CNI_BRIDGE=cronflow0
 POD_SUBNET=10.244.0.0/24
 POD_GATEWAY=10.244.0.1
+
+# Services: kube-proxy (iptables mode) routes ClusterIPs, CoreDNS answers for the cluster domain.
+SERVICE_CIDR=10.0.0.0/24
+CLUSTER_DNS_IP=10.0.0.10
+CLUSTER_DOMAIN=cluster.local
+COREDNS_DIR=$STATE_DIR/coredns
+KUBE_PROXY_DIR=$STATE_DIR/kube-proxy
 
 # Local images (no registry): the node's pause image and the base image of the project's images.
 PAUSE_IMAGE=cronflow.local/pause:3.10

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # One node: its own containerd (socket and state under $STATE_DIR), CNI bridge, kubelet.
 # Sourced by hack/cluster after hack/lib/globals.sh; log(), die() from hack/cluster, start() and
-# wait_for() from hack/lib/procs.sh, ensure_pause_image() from hack/lib/images.sh.
+# wait_for() from hack/lib/procs.sh, ensure_pause_image() from hack/lib/images.sh, start_network() from
+# hack/lib/network.sh.
 # Globals: STATE_DIR PKI_DIR CONTAINERD_DIR CONTAINERD_SOCK KUBELET_DIR CNI_BRIDGE POD_SUBNET POD_GATEWAY
-# Globals: PAUSE_IMAGE IMAGE_CACHE
+# Globals: PAUSE_IMAGE IMAGE_CACHE CLUSTER_DNS_IP CLUSTER_DOMAIN SERVICE_CIDR
 
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 
@@ -38,12 +39,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE_DIR/cni/net.d"
 EOF
-  # ipMasq off and no forwarding: pods reach the host (the gateway address) and nothing beyond.
+  # ipMasq off and no default route: pods reach the host (the gateway address), each other and the
+  # Service ClusterIPs (routed through the gateway, where kube-proxy's rules apply), nothing beyond.
   cat >"$STATE_DIR/cni/net.d/10-cronflow.conflist" <<EOF
 {"cniVersion": "0.4.0", "name": "cronflow", "plugins": [
   {"type": "bridge", "bridge": "$CNI_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
    "ipam": {"type": "host-local", "dataDir": "$STATE_DIR/cni/ipam",
-            "ranges": [[{"subnet": "$POD_SUBNET", "gateway": "$POD_GATEWAY"}]]}}
+            "ranges": [[{"subnet": "$POD_SUBNET", "gateway": "$POD_GATEWAY"}]],
+            "routes": [{"dst": "$SERVICE_CIDR"}]}}
 ]}
 EOF
 }
@@ -70,6 +73,8 @@ failSwapOn: false
 failCgroupV1: false
 podLogsDir: $STATE_DIR/pod-logs
 resolvConf: /etc/resolv.conf
+clusterDNS: [$CLUSTER_DNS_IP]
+clusterDomain: $CLUSTER_DOMAIN
 maxPods: 110
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
 imageGCHighThresholdPercent: 100
@@ -96,6 +101,7 @@ start_node() {
   if ! command -v containerd >/dev/null || [[ ! -x /usr/lib/cni/bridge ]]; then
     die "node needs containerd and CNI plugins: apt-get install containerd runc containernetworking-plugins"
   fi
+  command -v conntrack >/dev/null || die "kube-proxy needs conntrack: apt-get install conntrack (hack/setup node)"
   write_containerd_config
   write_kubelet_config
   ensure_bridge
@@ -109,6 +115,7 @@ start_node() {
   start kubelet kubelet --config "$KUBELET_DIR/config.yaml" --kubeconfig "$PKI_DIR/node.kubeconfig" \
     --root-dir "$KUBELET_DIR" --hostname-override localhost --v 0
   wait_for "node localhost" 120 node_ready
+  start_network
 }
 
 # Kills what pods left behind (shims, containers), unmounts kubelet and containerd mounts,

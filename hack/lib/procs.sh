@@ -20,13 +20,15 @@ start() {
   shift
   if running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return; fi
   mkdir -p "$STATE_DIR/run" "$STATE_DIR/logs"
+  # The log redirection comes after the loop: the loop's own 2>/dev/null is undone through a saved copy
+  # of fd 2 that the loop closes, which would leave the daemon's stderr on /dev/null.
   (
     for fd in /proc/self/fd/*; do
       fd=${fd##*/}
       if ((fd > 2)); then eval "exec $fd>&-"; fi
     done 2>/dev/null
-    exec setsid "$@"
-  ) >>"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+    exec setsid "$@" >>"$STATE_DIR/logs/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$STATE_DIR/run/$name.pid"
   log "started $name (pid $!, log $STATE_DIR/logs/$name.log)"
 }

@@ -1,4 +1,5 @@
-"""hack/lib/procs.sh: daemons it starts hold none of the caller's descriptors (a lock on fd 9 stays free)."""
+"""hack/lib/procs.sh: daemons it starts hold none of the caller's descriptors (a lock on fd 9 stays free) and
+write their output, stderr too, to their log."""
 
 import os
 import subprocess
@@ -31,3 +32,21 @@ cat "$STATE_DIR/run/sleeper.pid"
         subprocess.run(["flock", "--nonblock", str(tmp_path / "lock"), "true"], check=True, timeout=5)
     finally:
         os.kill(int(pid), 15)
+
+
+def test_a_started_daemon_writes_stdout_and_stderr_to_its_log(tmp_path: Path) -> None:
+    script = f"""
+set -euo pipefail
+STATE_DIR={tmp_path}
+log() {{ :; }}
+source {REPO}/hack/lib/procs.sh
+start talker sh -c 'echo to-stdout; echo to-stderr >&2'
+cat "$STATE_DIR/run/talker.pid"
+"""
+    pid = int(subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout.strip())
+    log = tmp_path / "logs" / "talker.log"
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() or "to-stderr" not in log.read_text():
+        assert time.monotonic() < deadline, f"the daemon's output did not reach its log: {log.read_text()!r}"
+        time.sleep(0.01)
+    assert log.read_text().split() == ["to-stdout", "to-stderr"]
