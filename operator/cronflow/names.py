@@ -23,6 +23,12 @@ WATCHER_ROLE = "watcher"
 TRIGGER_ANNOTATION = f"{GROUP}/trigger"
 TRIGGER_TOKEN_ANNOTATION = f"{GROUP}/trigger-token"
 INPUT_FILE_ANNOTATION = f"{GROUP}/input-file"
+SCHEDULED_TIME_ANNOTATION = f"{GROUP}/scheduled-time"
+"""On a backfill Job: the scheduled time it runs for (RFC 3339, UTC)."""
+CRONJOB_SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+"""Set by the CronJob controller on the Jobs it creates: their scheduled time."""
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+"""Set by the Job controller on a Job's pods: read by the job image through the downward API."""
 RESULT_FINALIZER = f"{GROUP}/result"
 USABLE_LABEL = f"{GROUP}/usable"
 """Only Secrets labelled `cronflow.dev/usable: "true"` are read or mounted for a ScheduledJob: the right to
@@ -46,6 +52,11 @@ SECRET_NOT_USABLE = "SecretNotUsable"
 SCHEDULE_NEVER_FIRES = "ScheduleNeverFires"
 WATCHER_UNAVAILABLE = "WatcherUnavailable"
 WATCHER_UNREACHABLE = "WatcherUnreachable"
+BACKFILL_TOO_LARGE = "BackfillTooLarge"
+PAUSED = "Paused"
+TOO_MANY_FAILURES = "TooManyFailures"
+RESUMED = "Resumed"
+NOT_PAUSED = "NotPaused"
 
 # Event reasons (besides the condition reasons above, posted when Ready turns False with them).
 APPLIED = "Applied"
@@ -53,6 +64,8 @@ DELETED = "Deleted"
 TRIGGERED = "Triggered"
 TRIGGER_FAILED = "TriggerFailed"
 FILE_CLAIMED = "FileClaimed"
+BACKFILL_STARTED = "BackfillStarted"
+BACKFILL_FAILED = "BackfillFailed"
 RUN_SUCCEEDED = "RunSucceeded"
 RUN_FAILED = "RunFailed"
 STATUS_WRITE_FAILED = "StatusWriteFailed"
@@ -83,6 +96,12 @@ def trigger_job_name(sj_name: str, token: str) -> str:
 def file_job_name(sj_name: str, input_file: str) -> str:
     """The one Job that automatic mode starts for `input_file` (a DNS-1123 label, at most 63 characters)."""
     return _with_hash(f"{_dns_label(sj_name)}-file", _digest(sj_name, input_file), _MAX_JOB_NAME)
+
+
+def backfill_job_name(sj_name: str, scheduled: str) -> str:
+    """The one Job that a backfill starts for the scheduled time `scheduled` (RFC 3339, UTC), in any backfill."""
+    stamp = scheduled.replace("-", "").replace(":", "").removesuffix("Z").replace("T", "t").removesuffix("00")
+    return _with_hash(f"{_dns_label(sj_name)}-backfill-{stamp}", _digest(sj_name, "backfill", scheduled), _MAX_JOB_NAME)
 
 
 def watcher_name(sj_name: str) -> str:

@@ -1,10 +1,12 @@
-"""Pure: a finished Job and its pod -> one status.results entry, and the bounded results ring."""
+"""Pure: a finished Job and its pod -> one status.results entry, the bounded results ring, the run times."""
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from cronflow import names
+from cronflow.schedule import format_time
 
 RESULT_VERSION = 1
 
@@ -97,6 +99,9 @@ def build_result(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> dict[
         "trigger": annotations.get(names.TRIGGER_ANNOTATION, "Schedule"),
         "startTime": status.get("startTime") or meta.get("creationTimestamp"),
     }
+    scheduled = annotations.get(names.SCHEDULED_TIME_ANNOTATION) or annotations.get(names.CRONJOB_SCHEDULED_ANNOTATION)
+    if scheduled:
+        entry["scheduledTime"] = _utc(scheduled)
     input_file = annotations.get(names.INPUT_FILE_ANNOTATION)
     if input_file:
         entry["inputFile"] = input_file
@@ -135,3 +140,32 @@ def deleted_result(job: Mapping[str, Any]) -> dict[str, Any]:
     if deleted_at:
         entry["finishedAt"] = deleted_at
     return entry
+
+
+def run_times(
+    status: Mapping[str, Any], new: Sequence[Mapping[str, Any]], active: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """lastRunTime (newest start, active runs included), lastSuccessfulTime and lastFailureTime (newest
+    finish of an OK, an ERROR run) after recording the `new` results; a time never seen stays absent."""
+    found: dict[str, str] = {}
+    for key, times in (
+        ("lastRunTime", [r.get("startTime") for r in [*new, *active]]),
+        ("lastSuccessfulTime", [_finished(r) for r in new if r["status"] == "OK"]),
+        ("lastFailureTime", [_finished(r) for r in new if r["status"] != "OK"]),
+    ):
+        known = [_utc(t) for t in [status.get(key), *times] if t]
+        if known:
+            found[key] = max(known)
+    return found
+
+
+def _finished(result: Mapping[str, Any]) -> str | None:
+    return result.get("finishedAt") or result.get("startTime")
+
+
+def _utc(moment: str) -> str:
+    """An RFC 3339 time as status writes it (UTC, whole seconds), so that times compare as strings."""
+    try:
+        return format_time(datetime.fromisoformat(moment))
+    except ValueError:
+        return moment

@@ -57,6 +57,10 @@ _FIELD_BOUNDS: tuple[tuple[int, int, tuple[str, ...]], ...] = (
     (1, 12, ("", *_MONTH_NAMES)),
     (0, 6, _DAY_NAMES),
 )
+MAX_BACKFILL_RUNS = 1000
+"""The most scheduled times one backfill may cover (CEL cannot count cron times: the operator checks)."""
+_BACKFILL_COUNT_LIMIT = 5_000
+"""A refused backfill's times are counted this far (beyond, the message says "more than")."""
 _EVERY_DAY = {",".join(str(day) for day in range(1, 32)), ",".join(str(day) for day in range(7))}
 
 # Larger than any change of UTC offset in the tz database (2 h), so a window this wide around a wall
@@ -105,14 +109,43 @@ def next_run_times(schedule: str, tz: str, after: datetime, n: int) -> list[date
 
 def next_run_time(schedule: str, tz: str, after: datetime) -> datetime | None:
     """The first run time strictly after `after` (aware UTC), or None if the schedule never fires."""
+    times = upcoming_run_times(schedule, tz, after, 1)
+    return times[0] if times else None
+
+
+def upcoming_run_times(schedule: str, tz: str, after: datetime, n: int) -> tuple[datetime, ...]:
+    """`next_run_times`, cached: every pass asks, and the answer changes only when a run time passes."""
     # Run times fall on whole minutes, so every `after` within one minute has the same answer.
-    return _next_run_time(schedule, tz, after.astimezone(UTC).replace(second=0, microsecond=0))
+    return _upcoming(schedule, tz, after.astimezone(UTC).replace(second=0, microsecond=0), n)
 
 
 @functools.lru_cache(maxsize=4096)
-def _next_run_time(schedule: str, tz: str, minute: datetime) -> datetime | None:
-    times = next_run_times(schedule, tz, minute, 1)
-    return times[0] if times else None
+def _upcoming(schedule: str, tz: str, minute: datetime, n: int) -> tuple[datetime, ...]:
+    return tuple(next_run_times(schedule, tz, minute, n))
+
+
+def backfill_times(schedule: str, tz: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
+    """The run times in [start, end), oldest first; ValueError (with their count) above MAX_BACKFILL_RUNS."""
+    times = _between(schedule, tz, start.astimezone(UTC), end.astimezone(UTC))
+    if len(times) > MAX_BACKFILL_RUNS:
+        count = f"more than {_BACKFILL_COUNT_LIMIT}" if len(times) > _BACKFILL_COUNT_LIMIT else str(len(times))
+        raise ValueError(f"backfill from {format_time(start)} to {format_time(end)} covers {count} scheduled times "
+                         f"of {schedule!r} ({tz}); at most {MAX_BACKFILL_RUNS} are allowed: split the range")
+    return times
+
+
+@functools.lru_cache(maxsize=64)
+def _between(schedule: str, tz: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
+    """At most _BACKFILL_COUNT_LIMIT + 1 run times in [start, end)."""
+    found: list[datetime] = []
+    after = start - timedelta(microseconds=1)
+    while len(found) <= _BACKFILL_COUNT_LIMIT:
+        batch = next_run_times(schedule, tz, after, 256)
+        found += [t for t in batch if t < end]
+        if len(batch) < 256 or batch[-1] >= end:
+            break
+        after = batch[-1]
+    return tuple(found[: _BACKFILL_COUNT_LIMIT + 1])
 
 
 @overload

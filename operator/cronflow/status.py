@@ -1,6 +1,6 @@
 """Pure status helpers: conditions with stable transition times, and the smallest status patch."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ READY_MESSAGE = "CronJob is up to date"
 
 
 def set_condition(
-    conditions: list[Mapping[str, Any]],
+    conditions: Sequence[Mapping[str, Any]],
     type_: str,
     status: str,
     reason: str,

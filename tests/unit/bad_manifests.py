@@ -193,5 +193,19 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
         _with("spec.automatic", {"volume": {"emptyDir": {}}, "path": "in/../../etc"}),
         "automatic.path must be a relative path inside the volume",
     ),
+    ("jitter-3601", _with("spec.jitterSeconds", 3601), "should be less than or equal to 3600"),
+    ("pause-after-failures-negative", _with("spec.pauseAfterFailures", -1), "should be greater than or equal to 0"),
+    ("resume-token-too-long", _with("spec.resume", "r" * 129), "Too long"),
+    (
+        "backfill-backwards",
+        _with("spec.backfill", {"from": "2026-11-08T00:00:00Z", "to": "2026-11-01T00:00:00Z"}),
+        "backfill.to must be later than backfill.from",
+    ),
+    (
+        "backfill-empty-range",
+        _with("spec.backfill", {"from": "2026-11-01T00:00:00Z", "to": "2026-11-01T01:00:00+01:00"}),
+        "backfill.to must be later than backfill.from",
+    ),
+    ("backfill-without-to", _with("spec.backfill", {"from": "2026-11-01T00:00:00Z"}), "spec.backfill.to: Required value"),
     ("name-too-long", _with("metadata.name", "a" * 64), "metadata.name must be at most 63 characters"),
 ]

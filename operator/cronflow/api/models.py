@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import jmespath  # type: ignore[import-untyped]  # ships no type information
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from cronflow.api.cel import Cel, cel_string
@@ -120,6 +120,8 @@ EmailAddress = Annotated[
     Cel.matching(rf"^[^@{_SPACE}]+@[^@{_SPACE}]+$", "emails must be email addresses such as ops@example.com"),
 ]
 LabelValue = Annotated[str, Field(max_length=63)]
+Token = Annotated[str, Field(max_length=128)]
+"""A trigger or resume token: any new value asks for the action once."""
 AnyJson = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
 """Any JSON value passed on as it is (no type: an object, a list, a string, a number or a boolean)."""
 FreeFormObject = Annotated[
@@ -128,7 +130,7 @@ FreeFormObject = Annotated[
 ]
 """A JSON object passed on as it is (flow settings, a volume source, resources, a toleration)."""
 
-RunTrigger = Literal["Schedule", "Manual", "File"]
+RunTrigger = Literal["Schedule", "Manual", "File", "Backfill"]
 RunStatus = Literal["OK", "ERROR"]
 
 
@@ -372,6 +374,19 @@ class JobTemplate(_Model):
     service_account_name: ObjectName | None = None
 
 
+def _forwards(backfill: "Backfill") -> bool:
+    return backfill.to > backfill.from_
+
+
+class Backfill(_Model):
+    """One run per scheduled time in [from, to), oldest first, each exactly once."""
+
+    from_: Annotated[AwareDatetime, Field(alias="from")]
+    """The first scheduled time to run (included), RFC 3339 with an offset, e.g. 2026-11-01T00:00:00Z."""
+    to: AwareDatetime
+    """The end (excluded). At most 1,000 scheduled times may lie in between (checked by the operator)."""
+
+
 class ScheduledJobSpec(_Model):
     """A flow call on a cron schedule."""
 
@@ -381,12 +396,24 @@ class ScheduledJobSpec(_Model):
     """IANA time zone of the schedule."""
     enabled: bool = True
     """false suspends the schedule (state DISABLED)."""
-    trigger: Annotated[str, Field(max_length=128)] = ""
-    """Set to a new token to start exactly one run now (also while disabled)."""
+    trigger: Token = ""
+    """Set to a new token to start exactly one run now (also while disabled or paused)."""
     concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"
+    """Scheduled runs as the CronJob applies it; backfill runs one at a time (Forbid, Replace) or at most 5
+    at once (Allow); a manual trigger always starts its run."""
     starting_deadline_seconds: Annotated[int, Field(ge=0)] | None = None
+    jitter_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    """A scheduled run waits a random 0..N s (the same for a Job, from its name) before its first call."""
     history_limit: Annotated[int, Field(ge=1, le=50)] = 10
     """How many results status keeps."""
+    pause_after_failures: Annotated[int, Field(ge=0, le=1000)] = 0
+    """N > 0: after N consecutive ERROR runs (any trigger) the schedule pauses (state PAUSED); 0: never."""
+    resume: Token = ""
+    """Set to a new token to clear a pause (acknowledged in status.lastResume)."""
+    backfill: (
+        Annotated[Backfill, Cel("self.to > self.from", "backfill.to must be later than backfill.from", _forwards)]
+        | None
+    ) = None
     flow: Annotated[
         Flow,
         Cel("!(has(self.json) && has(self.form))", "flow.json and flow.form are two bodies: set at most one",
@@ -456,6 +483,8 @@ class RunResult(_StatusModel):
 
     job: Annotated[str, Field(max_length=63)]
     trigger: RunTrigger
+    scheduled_time: datetime | None = None
+    """Schedule and Backfill runs: the scheduled time the run is for."""
     input_file: Annotated[str, Field(max_length=1024)] | None = None
     """Automatic mode: the file, relative to the input directory."""
     start_time: datetime | None = None
@@ -468,6 +497,28 @@ class RunResult(_StatusModel):
     """Flows with spec.flow.completion: the followed remote job."""
     message: Annotated[str, Field(max_length=4096)] = ""
     """Why a run failed without an HTTP answer (DNS, refused, TLS, timeout, pod failure)."""
+
+
+class BackfillProgress(_StatusModel):
+    """The current (or last) backfill: its range and how far it got."""
+
+    from_: Annotated[datetime, Field(alias="from")]
+    to: datetime
+    total: Annotated[int, Field(ge=0)] = 0
+    """Runs it makes: the scheduled times in [from, to) that no earlier backfill ran."""
+    done: Annotated[int, Field(ge=0)] = 0
+    """Runs finished (OK or ERROR)."""
+    failed: Annotated[int, Field(ge=0)] = 0
+    """Runs finished with ERROR (counted in done too)."""
+    last_started: datetime | None = None
+    """The scheduled time of the newest run started; runs start oldest first."""
+
+
+class TimeRange(_StatusModel):
+    """Scheduled times from `from` (included) to `to` (excluded)."""
+
+    from_: Annotated[datetime, Field(alias="from")]
+    to: datetime
 
 
 class ActiveRun(_StatusModel):
@@ -504,16 +555,29 @@ class AutomaticStatus(_StatusModel):
 class ScheduledJobStatus(_StatusModel):
     """What the operator observed and recorded."""
 
-    state: Literal["ENABLED", "DISABLED"] | None = None
+    state: Literal["ENABLED", "DISABLED", "PAUSED"] | None = None
     mode: Literal["Schedule", "Automatic"] | None = None
     observed_generation: int | None = None
     cron_job_name: Annotated[str, Field(max_length=253)] | None = None
     last_schedule_time: datetime | None = None
     last_run_time: datetime | None = None
-    """The start of the newest run of any trigger (Schedule, Manual or File)."""
+    """The start of the newest run of any trigger (Schedule, Manual, File or Backfill)."""
+    last_successful_time: datetime | None = None
+    """When the newest OK run finished."""
+    last_failure_time: datetime | None = None
+    """When the newest ERROR run finished."""
+    consecutive_failures: Annotated[int, Field(ge=0)] = 0
+    """ERROR runs since the last OK run (or the last resume)."""
     next_schedule_time: datetime | None = None
+    next_schedule_times: Annotated[list[datetime], Field(max_length=5)] = []
+    """The next 5 scheduled times (none while disabled, paused or in automatic mode)."""
     last_trigger: Annotated[str, Field(max_length=128)] | None = None
     """The last trigger token acted on."""
+    last_resume: Annotated[str, Field(max_length=128)] | None = None
+    """The last resume token acted on."""
+    backfill: BackfillProgress | None = None
+    backfilled: Annotated[list[TimeRange], Field(max_length=100)] = []
+    """The ranges of earlier backfills whose scheduled times ran: a later backfill skips them (newest 100)."""
     active: Annotated[list[ActiveRun], Field(max_length=100)] = []
     succeeded: Annotated[int, Field(ge=0)] = 0
     failed: Annotated[int, Field(ge=0)] = 0

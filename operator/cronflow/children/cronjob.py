@@ -1,11 +1,12 @@
-"""Pure builders: a ScheduledJob spec -> the CronJob, the Job of a manual trigger, the Job of a file.
+"""Pure builders: a ScheduledJob spec -> the CronJob, the Job of a manual trigger, of a file, of a backfill time.
 
 Contract with the job image: container `run`, args `["run"]` (its ENTRYPOINT is
 `python3 -m cronflow_job`), env `CRONFLOW_FLOW` (the flow spec as camelCase JSON, without secret
 references), `CRONFLOW_AUTH_TOKEN` (from the referenced Secret key), one `CRONFLOW_HEADER_<name>` per key
 of the headers Secret (`envFrom` with that prefix), for a file run `CRONFLOW_INPUT_FILE` and, with
-`flow.form`, `CRONFLOW_INPUT_PATH` (the claimed file in the read-only input volume); the result document
-goes to the termination log.
+`flow.form`, `CRONFLOW_INPUT_PATH` (the claimed file in the read-only input volume), for a scheduled run
+with `jitterSeconds` `CRONFLOW_JITTER_SECONDS` and `CRONFLOW_JOB_NAME` (the Job's name, from its pod's
+label through the downward API); the result document goes to the termination log.
 The output is deterministic (same input, same manifest), so reconcile compares it with what exists.
 """
 
@@ -25,6 +26,8 @@ AUTH_TOKEN_ENV = "CRONFLOW_AUTH_TOKEN"
 INPUT_FILE_ENV = "CRONFLOW_INPUT_FILE"
 INPUT_PATH_ENV = "CRONFLOW_INPUT_PATH"
 HEADER_ENV_PREFIX = "CRONFLOW_HEADER_"
+JITTER_ENV = "CRONFLOW_JITTER_SECONDS"
+JOB_NAME_ENV = "CRONFLOW_JOB_NAME"
 INPUT_MOUNT = "/input"
 """Where a form file run sees the automatic volume's input directory (read-only)."""
 PROCESSING_DIR = ".cronflow/processing"
@@ -85,18 +88,27 @@ def flow_json(flow: Flow) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
-def run_deadline_seconds(flow: Flow) -> int:
+def run_deadline_seconds(flow: Flow, jitter_seconds: int = 0) -> int:
     """The Job's activeDeadlineSeconds: the longest a run may legitimately take, plus DEADLINE_MARGIN_SECONDS.
 
-    Every try may last timeoutSeconds and each wait between tries at most maxBackoffSeconds (the job image
-    gives up rather than wait longer for a Retry-After); following a remote job adds completion.timeoutSeconds
-    and one more timeoutSeconds for the status poll in flight when that runs out.
+    The run may first wait its jitter; every try may last timeoutSeconds and each wait between tries at most
+    maxBackoffSeconds (the job image gives up rather than wait longer for a Retry-After); following a remote
+    job adds completion.timeoutSeconds and one more timeoutSeconds for the status poll in flight when that
+    runs out.
     """
     retry = flow.retry or Retry()
     seconds = retry.attempts * flow.timeout_seconds + (retry.attempts - 1) * retry.max_backoff_seconds
     if flow.completion is not None:
         seconds += flow.completion.timeout_seconds + flow.timeout_seconds
-    return seconds + DEADLINE_MARGIN_SECONDS
+    return jitter_seconds + seconds + DEADLINE_MARGIN_SECONDS
+
+
+def jitter_env(jitter_seconds: int) -> list[dict[str, Any]]:
+    """The env that makes a run wait hash(its Job's name) mod (N + 1) seconds first; none for 0."""
+    if not jitter_seconds:
+        return []
+    job_name = {"fieldRef": {"fieldPath": f"metadata.labels['{names.JOB_NAME_LABEL}']"}}
+    return [{"name": JITTER_ENV, "value": str(jitter_seconds)}, {"name": JOB_NAME_ENV, "valueFrom": job_name}]
 
 
 def build_job_template(
@@ -110,9 +122,12 @@ def build_job_template(
     """A JobTemplateSpec (metadata + Job spec) that runs the flow once, annotated with its `trigger`.
 
     `input_volume` (a pod volume source) is mounted read-only at INPUT_MOUNT, `automatic.path` of it.
+    Only scheduled runs wait their jitter: the CronJob starts them all on the minute, while the operator
+    starts the other runs when asked (manual, file) or one after another (backfill).
     """
     labels = child_labels(owner)
-    container = _container(spec, job_image, extra_env)
+    jitter = spec.jitter_seconds if trigger == "Schedule" else 0
+    container = _container(spec, job_image, [*extra_env, *jitter_env(jitter)])
     volumes = []
     if input_volume is not None:
         container["volumeMounts"] = [_input_mount(spec)]
@@ -124,7 +139,7 @@ def build_job_template(
         "metadata": {"labels": labels, "annotations": {names.TRIGGER_ANNOTATION: trigger}},
         "spec": {
             "backoffLimit": 0,
-            "activeDeadlineSeconds": run_deadline_seconds(spec.flow),
+            "activeDeadlineSeconds": run_deadline_seconds(spec.flow, jitter),
             "template": {"metadata": {"labels": dict(labels)}, "spec": pod},
         },
     }
@@ -170,6 +185,13 @@ def build_trigger_job(owner: Owner, spec: ScheduledJobSpec, job_image: str, toke
     template = build_job_template(owner, spec, job_image, "Manual")
     template["metadata"]["annotations"][names.TRIGGER_TOKEN_ANNOTATION] = token
     return _run_job(owner, template, names.trigger_job_name(owner.name, token))
+
+
+def build_backfill_job(owner: Owner, spec: ScheduledJobSpec, job_image: str, scheduled: str) -> dict[str, Any]:
+    """The one Job that a backfill starts for the scheduled time `scheduled` (RFC 3339, UTC)."""
+    template = build_job_template(owner, spec, job_image, "Backfill")
+    template["metadata"]["annotations"][names.SCHEDULED_TIME_ANNOTATION] = scheduled
+    return _run_job(owner, template, names.backfill_job_name(owner.name, scheduled))
 
 
 def build_file_job(

@@ -29,7 +29,14 @@ from typing import Any
 from cronflow import names
 from cronflow.api.models import InvalidSpec, ScheduledJobSpec, parse_spec
 from cronflow.automatic.plan import WatcherError, automatic_status, owned_pods, plan_claims, watcher_availability
-from cronflow.children.cronjob import Owner, build_cronjob, build_file_job, build_trigger_job, controller_uid
+from cronflow.children.cronjob import (
+    Owner,
+    build_backfill_job,
+    build_cronjob,
+    build_file_job,
+    build_trigger_job,
+    controller_uid,
+)
 from cronflow.children.watcher import (
     TOKEN_KEY,
     build_token_secret,
@@ -40,14 +47,18 @@ from cronflow.children.watcher import (
     watcher_labels,
 )
 from cronflow.notify.payload import wanted
+from cronflow.reconcile.backfill import BackfillPlan, plan_backfill
 from cronflow.reconcile.compare import drifted
+from cronflow.reconcile.pause import decide_pause
 from cronflow.reconcile.runs import plan_runs
 from cronflow.reconcile.writer import ApiError, Writer
-from cronflow.results import add_result
-from cronflow.schedule import format_time, next_run_time
+from cronflow.results import add_result, job_finished, run_times
+from cronflow.schedule import format_time, upcoming_run_times
 from cronflow.status import READY_MESSAGE, set_condition, status_patch
 
 DEFAULT_HISTORY_LIMIT = 10
+NEXT_TIMES = 5
+"""Scheduled times shown in status.nextScheduleTimes."""
 REFUSED_RETRY = timedelta(minutes=5)
 """A child the API server refused is applied again unchanged only this long after (e.g. a LimitRange changed)."""
 CACHE_LAG_RECHECK_SECONDS = 5.0
@@ -134,42 +145,58 @@ def reconcile(
         spec, outcome.invalid = None, True
         problems.append((names.INVALID_SPEC, str(error)))
 
-    triggered: str | None = None
-    unusable: Problem | None = None
-    if spec is not None:
-        # 2. and 3. The children; no run may read a Secret that is not labelled usable.
-        unusable = _unusable_secret(writer, owner.namespace, spec)
-        problems += [unusable] if unusable else []
-        cronjob = build_cronjob(owner, spec, job_image, runnable=unusable is None)
-        problems += _sync_child(writer, cronjob, observed.cronjob, events, memory, now)
-        watcher_problems, token = _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
-        problems += watcher_problems
-        # 4. A new trigger token.
-        desired["lastTrigger"], triggered = _trigger(
-            writer, owner, spec, job_image, status, observed.jobs, events, unusable
-        )
-        desired.update(schedule_status(spec, now))
-        if spec.enabled and desired["mode"] == "Schedule" and desired["nextScheduleTime"] is None:
-            problems.append((names.SCHEDULE_NEVER_FIRES, f"schedule {spec.schedule!r} never fires (no such date); "
-                             "for a ScheduledJob that only runs when triggered, set enabled: false"))
-
-    # 5. Runs.
+    # 2. Runs, planned first: a result recorded now may pause the schedule before the CronJob is applied.
     owners = {owner.uid}
     if observed.cronjob is not None:
         owners.add(str(observed.cronjob["metadata"].get("uid")))
     recorded = list(status.get("results") or [])
     plan = plan_runs(owners, observed.jobs, recorded, lambda job: writer.job_pod(owner.namespace, job))
-    if triggered:
-        plan.active.append({"name": triggered})  # in the same write as lastTrigger
+    limit = int((sj.get("spec") or {}).get("historyLimit") or DEFAULT_HISTORY_LIMIT)
+    results = recorded[:limit]
+    for result in plan.results:
+        results = add_result(results, result, limit)
+    pause = decide_pause(spec, status, plan.results, results) if spec is not None else None
+    paused = pause is not None and pause.paused
+
+    triggered: list[str] = []
+    unusable: Problem | None = None
+    if spec is not None:
+        # 3. and 4. The children; no run may read a Secret that is not labelled usable.
+        unusable = _unusable_secret(writer, owner.namespace, spec)
+        problems += [unusable] if unusable else []
+        runnable = unusable is None and not paused
+        cronjob = build_cronjob(owner, spec, job_image, runnable=runnable)
+        problems += _sync_child(writer, cronjob, observed.cronjob, events, memory, now)
+        watcher_problems, token = _sync_watcher(writer, owner, spec, job_image, observed.watcher, events, memory, now)
+        problems += watcher_problems
+        # 5. A new trigger token (also while paused: a manual run ignores the pause and concurrencyPolicy).
+        desired["lastTrigger"], job_name = _trigger(
+            writer, owner, spec, job_image, status, observed.jobs, events, unusable
+        )
+        triggered += [job_name] if job_name else []
+        # 6. Backfill.
+        backfill = plan_backfill(spec, status, plan.results, _active_backfill(observed.jobs, owners),
+                                 len(plan.active), runnable)
+        if backfill.refused is not None:
+            problems.append((names.BACKFILL_TOO_LARGE, backfill.refused))
+        triggered += _start_backfill(writer, owner, spec, job_image, backfill, observed.jobs, events)
+        desired.update(backfill=backfill.progress, backfilled=backfill.backfilled)
+        desired.update(schedule_status(spec, now, paused))
+        if spec.enabled and not paused and desired["mode"] == "Schedule" and desired["nextScheduleTime"] is None:
+            problems.append((names.SCHEDULE_NEVER_FIRES, f"schedule {spec.schedule!r} never fires (no such date); "
+                             "for a ScheduledJob that only runs when triggered, set enabled: false"))
+
+    plan.active += [{"name": name} for name in triggered]  # in the same write as lastTrigger and the backfill
     for job in plan.hold:
         writer.patch_job_metadata(job, [*(job["metadata"].get("finalizers") or []), names.RESULT_FINALIZER])
 
-    # 6. Automatic mode.
+    # 7. Automatic mode.
     if spec is not None and watcher_active(spec):
         assert spec.automatic is not None
         outcome.requeue_after = float(spec.automatic.poll_seconds)
         automatic, problem = _sync_claims(
-            writer, owner, spec, job_image, observed, token, memory, now, events, runnable=unusable is None
+            writer, owner, spec, job_image, observed, token, memory, now, events,
+            runnable=unusable is None and not paused,
         )
         if automatic is not None:
             desired["automatic"] = automatic
@@ -184,26 +211,24 @@ def reconcile(
     if unusable is not None:
         outcome.requeue_after = min(outcome.requeue_after or SECRET_RECHECK_SECONDS, SECRET_RECHECK_SECONDS)
 
-    # 7. The status, then the Events.
-    limit = int((sj.get("spec") or {}).get("historyLimit") or DEFAULT_HISTORY_LIMIT)
-    results = recorded[:limit]
+    # 8. The status, then the Events.
     counts = {"succeeded": int(status.get("succeeded") or 0), "failed": int(status.get("failed") or 0)}
     for result in plan.results:
-        results = add_result(results, result, limit)
         counts["succeeded" if result["status"] == "OK" else "failed"] += 1
         events.append(_run_event(result))
-    starts = [status.get("lastRunTime"), *(r.get("startTime") for r in plan.results),
-              *(a.get("startTime") for a in plan.active)]
-    desired.update(results=results, active=plan.active, **counts)
-    if last_run := max((s for s in starts if s), default=None):
-        desired["lastRunTime"] = last_run
+    desired.update(results=results, active=plan.active, **counts, **run_times(status, plan.results, plan.active))
     if last_schedule := ((observed.cronjob or {}).get("status") or {}).get("lastScheduleTime"):
         desired["lastScheduleTime"] = last_schedule
     reason, message = problems[0] if problems else (names.RECONCILED, READY_MESSAGE)
-    conditions = list(status.get("conditions") or [])
-    desired["conditions"] = set_condition(
-        conditions, names.READY, "False" if problems else "True", reason, message, now, desired["observedGeneration"]
-    )
+    generation = desired["observedGeneration"]
+    conditions = set_condition(status.get("conditions") or [], names.READY, "False" if problems else "True",
+                               reason, message, now, generation)
+    if pause is not None:
+        conditions = set_condition(conditions, names.PAUSED, "True" if pause.paused else "False", pause.reason,
+                                   pause.message, now, generation)
+        desired.update(consecutiveFailures=pause.consecutive_failures, lastResume=pause.last_resume)
+        events += [pause.event] if pause.event else []
+    desired["conditions"] = conditions
     previous = _ready(status)
     if problems and (previous is None or (previous.get("reason"), previous.get("message")) != (reason, message)):
         events.append(("Warning", reason, message))
@@ -223,7 +248,7 @@ def reconcile(
     for type_, event_reason, event_message in events:
         writer.post_event(sj, type_, event_reason, event_message)
 
-    # 8. Recorded Jobs released (once notified), old scheduled Jobs deleted.
+    # 9. Recorded Jobs released (once notified), old scheduled Jobs deleted.
     with memory.lock:
         memory.notified &= {j["metadata"]["name"] for j in observed.jobs}
     for job in plan.release:
@@ -387,6 +412,54 @@ def _trigger(
     return spec.trigger, None
 
 
+def _active_backfill(jobs: Sequence[Mapping[str, Any]], owners: set[str]) -> int:
+    """The running backfill Jobs of this ScheduledJob, as the cache shows them."""
+    return sum(1 for job in jobs if controller_uid(job) in owners and not job_finished(job)
+               and not job["metadata"].get("deletionTimestamp")
+               and (job["metadata"].get("annotations") or {}).get(names.TRIGGER_ANNOTATION) == "Backfill")
+
+
+def _start_backfill(
+    writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, plan: BackfillPlan,
+    jobs: Sequence[Mapping[str, Any]], events: list[Event],
+) -> list[str]:
+    """Create the Jobs of `plan.start` oldest first, moving `lastStarted` past each; the names created.
+
+    A Job of that name that exists already is this backfill's own, created before a crash or a conflict
+    (counted as started), one recorded by an earlier backfill (counted as done), or an earlier owner's,
+    gone soon: the backfill waits for it.
+    """
+    progress = plan.progress
+    if progress is None:
+        return []
+    if plan.started_new:
+        events.append(("Normal", names.BACKFILL_STARTED, f"backfill from {progress['from']} to {progress['to']}: "
+                       f"{progress['total']} runs"))
+    existing = {j["metadata"]["name"]: j for j in jobs}
+    created: list[str] = []
+    for scheduled in plan.start:
+        job = build_backfill_job(owner, spec, job_image, scheduled)
+        name = job["metadata"]["name"]
+        found = existing.get(name)
+        if found is not None and controller_uid(found) != owner.uid:
+            break
+        if found is not None and (found["metadata"].get("annotations") or {}).get(names.RECORDED_ANNOTATION):
+            progress["done"] += 1
+        elif found is None:
+            try:
+                if writer.create_job(job):
+                    created.append(name)
+            except ApiError as error:
+                if error.transient:
+                    raise
+                events.append(("Warning", names.BACKFILL_FAILED,
+                               f"Job {name} ({scheduled}) was refused by the API server: {error.message}"))
+                progress["done"] += 1
+                progress["failed"] += 1
+        progress["lastStarted"] = scheduled
+    return created
+
+
 def _sync_claims(
     writer: Writer, owner: Owner, spec: ScheduledJobSpec, job_image: str, observed: Observed, token: str | None,
     memory: Memory, now: datetime, events: list[Event], runnable: bool,
@@ -424,14 +497,20 @@ def _sync_claims(
     return automatic_status(state), None
 
 
-def schedule_status(spec: ScheduledJobSpec, now: datetime) -> dict[str, Any]:
-    """The status fields that follow from the spec and the clock alone."""
+def schedule_status(spec: ScheduledJobSpec, now: datetime, paused: bool) -> dict[str, Any]:
+    """The status fields that follow from the spec, the pause and the clock alone.
+
+    The next times change only when a scheduled time passes (and are cached per minute), so they cost a
+    write only then, usually the one of that run itself.
+    """
     automatic = bool(spec.automatic and spec.automatic.enabled)
-    scheduled = spec.enabled and not automatic
+    scheduled = spec.enabled and not automatic and not paused
+    upcoming = upcoming_run_times(spec.schedule, spec.time_zone, now, NEXT_TIMES) if scheduled else ()
     return {
-        "state": "ENABLED" if spec.enabled else "DISABLED",
+        "state": "PAUSED" if paused else "ENABLED" if spec.enabled else "DISABLED",
         "mode": "Automatic" if automatic else "Schedule",
-        "nextScheduleTime": format_time(next_run_time(spec.schedule, spec.time_zone, now)) if scheduled else None,
+        "nextScheduleTime": format_time(upcoming[0]) if upcoming else None,
+        "nextScheduleTimes": [format_time(t) for t in upcoming] or None,
     }
 
 
