@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from cronflow_job.config import ConfigError, auth_token, load_config, termination_log_path
 from cronflow_job.headers import secret_values
+from cronflow_job.jitter import wait_jitter
 from cronflow_job.request import display_url, with_query
 from cronflow_job.result import Result, build_result, encode_result, redact
 from cronflow_job.retry import Clock
@@ -36,14 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler()
 
 
-def run(env: Mapping[str, str]) -> int:
-    """One run: config -> calls -> result document; 0 when the result is OK, else 1."""
-    started, clock = datetime.now(UTC), time.monotonic()
+def run(env: Mapping[str, str], sleep: Callable[[float], None] = time.sleep) -> int:
+    """One run: jitter -> config -> calls -> result document; 0 when the result is OK, else 1."""
     # Known before the config is checked, so that even a broken config's messages are redacted.
     secrets = [token] if (token := auth_token(env)) else []
     secrets += secret_values(env)
     method = url = "-"
+    started, clock = datetime.now(UTC), time.monotonic()
     try:
+        wait_jitter(env, sleep, lambda line: print(line, flush=True))
+        started, clock = datetime.now(UTC), time.monotonic()  # the run starts after its wait
         config = load_config(env)
         method, url = config.flow.method, display_url(with_query(config.flow.endpoint, config.flow.query))
         outcome = execute(config, Clock())

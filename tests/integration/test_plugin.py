@@ -106,17 +106,20 @@ def test_results_prints_the_status_results_as_a_table(cluster: Cluster, namespac
     result = plugin(cluster, namespace, "results", scheduled_job)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["JOB", "TRIGGER", "STARTED", "FINISHED", "STATUS", "HTTP", "MESSAGE/RESPONSE"]
-    assert lines[1].split()[:6] == [
+    assert lines[0].split() == [
+        "JOB", "TRIGGER", "STARTED", "FINISHED", "STATUS", "ATTEMPTS", "HTTP", "MESSAGE/RESPONSE"
+    ]
+    assert lines[1].split()[:7] == [
         "nightly-import-manual-0a1b2c3d4e",
         "Manual",
         "2026-11-22T12:00:01Z",
         "2026-11-22T12:00:02Z",
         "ERROR",
+        "-",
         "503",
     ]
     assert lines[1].endswith("maintenance until 13:00")
-    assert lines[2].split()[4:6] == ["OK", "200"]
+    assert lines[2].split()[4:7] == ["OK", "-", "200"]
 
 
 def test_next_prints_run_times_in_the_schedule_zone(cluster: Cluster, namespace: str, scheduled_job: str) -> None:

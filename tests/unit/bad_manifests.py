@@ -206,6 +206,10 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
         _with("spec.backfill", {"from": "2026-11-01T00:00:00Z", "to": "2026-11-01T01:00:00+01:00"}),
         "backfill.to must be later than backfill.from",
     ),
-    ("backfill-without-to", _with("spec.backfill", {"from": "2026-11-01T00:00:00Z"}), "spec.backfill.to: Required value"),
+    (
+        "backfill-without-to",
+        _with("spec.backfill", {"from": "2026-11-01T00:00:00Z"}),
+        "spec.backfill.to: Required value",
+    ),
     ("name-too-long", _with("metadata.name", "a" * 64), "metadata.name must be at most 63 characters"),
 ]

@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import yaml
@@ -26,6 +27,7 @@ OK_RESULT = {
     "startTime": "2026-11-22T02:00:03Z",
     "finishedAt": "2026-11-22T02:00:04Z",
     "status": "OK",
+    "attempts": 2,
     "httpResult": {"status": 200, "headers": [], "response": '{"accepted": true}', "truncated": False},
     "message": "",
 }
@@ -71,22 +73,26 @@ def test_cell_keeps_text_that_fits() -> None:
 
 def test_results_table_shows_http_status_response_and_failure_message() -> None:
     lines = results_table([FAILED_RESULT, OK_RESULT]).splitlines()
-    assert lines[0].split() == ["JOB", "TRIGGER", "STARTED", "FINISHED", "STATUS", "HTTP", "MESSAGE/RESPONSE"]
-    assert lines[1].split()[:6] == [
+    assert lines[0].split() == [
+        "JOB", "TRIGGER", "STARTED", "FINISHED", "STATUS", "ATTEMPTS", "HTTP", "MESSAGE/RESPONSE"
+    ]
+    assert lines[1].split()[:7] == [
         "nightly-import-manual-0123456789",
         "Manual",
         "2026-11-22T12:00:01Z",
         "2026-11-22T12:01:01Z",
         "ERROR",
         "-",
+        "-",
     ]
     assert lines[1].endswith("timed out after 60 s connecting to flows.example.com")
-    assert lines[2].split()[:6] == [
+    assert lines[2].split()[:7] == [
         "nightly-import-29012345",
         "Schedule",
         "2026-11-22T02:00:03Z",
         "2026-11-22T02:00:04Z",
         "OK",
+        "2",
         "200",
     ]
     assert lines[2].endswith('{"accepted": true}')
@@ -110,7 +116,7 @@ def test_results_table_adds_a_file_column_for_automatic_runs() -> None:
 
 def test_results_table_tolerates_missing_fields() -> None:
     lines = results_table([{"job": "j", "status": "ERROR"}]).splitlines()
-    assert lines[1].split() == ["j", "-", "-", "-", "ERROR", "-"]
+    assert lines[1].split() == ["j", "-", "-", "-", "ERROR", "-", "-"]
 
 
 def test_trigger_tokens_are_unique_readable_and_fit_the_spec() -> None:
@@ -178,3 +184,66 @@ def test_structured_output_keeps_every_field_uncut(output: str) -> None:
 def test_connection_options_go_before_or_after_the_command(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert (args.namespace, args.name, args.output) == ("team-a", "nightly", "json")
+
+
+class FakeScheduledJobs:
+    """The plugin's view of one ScheduledJob: its spec, and the spec patches it was sent."""
+
+    namespace = "team-a"
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.patches: list[dict[str, Any]] = []
+
+    def get(self, name: str) -> dict[str, Any]:
+        return {"metadata": {"name": name}, "spec": self.spec}
+
+    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
+        self.patches.append(spec)
+
+
+def run_command(jobs: FakeScheduledJobs, *argv: str) -> str:
+    args = build_parser().parse_args(list(argv))
+    output: str = args.run(jobs, args)
+    return output
+
+
+def test_resume_sets_a_fresh_resume_token() -> None:
+    jobs = FakeScheduledJobs({"schedule": "@daily"})
+    run_command(jobs, "resume", "nightly")
+    run_command(jobs, "resume", "nightly")
+    tokens = [patch["resume"] for patch in jobs.patches]
+    assert len(set(tokens)) == 2 and all(len(token) <= 128 for token in tokens)
+
+
+def test_backfill_patches_the_range_in_utc_and_says_how_many_times_it_holds() -> None:
+    jobs = FakeScheduledJobs({"schedule": "0 * * * *", "timeZone": "Europe/Amsterdam"})
+    output = run_command(jobs, "backfill", "nightly", "--from", "2026-11-01T01:00:00+01:00", "--to",
+                         "2026-11-02T00:00:00Z")
+    assert jobs.patches == [{"backfill": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}}]
+    assert output.endswith("(24 scheduled times)")
+
+
+def test_backfill_dry_run_lists_the_times_and_patches_nothing() -> None:
+    # Europe/Amsterdam falls back on 2026-10-25: 02:30 local happens twice, both run.
+    jobs = FakeScheduledJobs({"schedule": "30 2 * * *", "timeZone": "Europe/Amsterdam"})
+    output = run_command(jobs, "backfill", "nightly", "--from", "2026-10-24T00:00:00Z", "--to", "2026-10-26T00:00:00Z",
+                         "--dry-run")
+    assert jobs.patches == []
+    assert [line.split()[-1] for line in output.splitlines()] == [
+        "UTC", "2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"
+    ]
+
+
+def test_backfill_over_the_cap_is_refused_with_the_count_before_any_patch() -> None:
+    jobs = FakeScheduledJobs({"schedule": "*/5 * * * *"})
+    with pytest.raises(ValueError, match=r"covers 2592 scheduled times .* at most 1000"):
+        run_command(jobs, "backfill", "nightly", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-10T00:00:00Z")
+    assert jobs.patches == []
+
+
+@pytest.mark.parametrize(("value", "message"), [("2026-11-01T00:00:00", "has no offset"), ("yesterday", "RFC 3339")])
+def test_backfill_times_need_an_offset(value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["backfill", "nightly", "--from", value, "--to", "2026-11-02T00:00:00Z"])
+    assert message in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""`kubectl cronflow`: trigger, enable, disable, read the results and next run times of a ScheduledJob.
+"""`kubectl cronflow`: trigger, enable, disable, resume, backfill, read the results and next run times.
 
 A kubectl plugin (kubectl runs `kubectl-cronflow` from PATH). It reads and merge-patches one
 ScheduledJob, nothing else; the operator does the rest.
@@ -20,8 +20,8 @@ from kubernetes.config.config_exception import ConfigException
 
 from cronflow import names
 from cronflow.cli import crontab
-from cronflow.cli.tables import next_runs_table, results_table
-from cronflow.schedule import format_time, load_time_zone, next_run_times
+from cronflow.cli.tables import next_runs_table, results_table, run_times_table
+from cronflow.schedule import backfill_times, format_time, load_time_zone, next_run_times
 
 RESOURCE = f"{names.PLURAL}.{names.GROUP}"
 
@@ -74,6 +74,28 @@ def disable(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
     """Suspend the schedule (a trigger still starts a run)."""
     jobs.patch_spec(args.name, {"enabled": False})
     return f"{RESOURCE}/{args.name} disabled"
+
+
+def resume(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """Clear a pause after too many failed runs (pauseAfterFailures)."""
+    token = new_trigger_token(datetime.now(UTC))
+    jobs.patch_spec(args.name, {"resume": token})
+    return f"{RESOURCE}/{args.name} resumed (resume token {token})"
+
+
+def backfill(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """Run every scheduled time in [--from, --to) once, oldest first (times an earlier backfill ran are skipped)."""
+    spec = jobs.get(args.name).get("spec") or {}
+    zone = spec.get("timeZone") or "Etc/UTC"
+    times = backfill_times(spec["schedule"], zone, args.start, args.end)  # ValueError above the cap: no patch
+    if args.dry_run:
+        if not times:
+            _note(f"no scheduled time of {spec['schedule']!r} in that range")
+        return run_times_table(times, zone) if times else ""
+    span = {"from": format_time(args.start), "to": format_time(args.end)}
+    jobs.patch_spec(args.name, {"backfill": span})
+    return (f"{RESOURCE}/{args.name} backfill from {span['from']} to {span['to']} requested "
+            f"({len(times)} scheduled times)")
 
 
 def results(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
@@ -139,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_options(connection, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command: Callable[[ScheduledJobs, argparse.Namespace], str]
-    for command in (trigger, enable, disable, results, next_runs):
+    for command in (trigger, enable, disable, resume, backfill, results, next_runs):
         name = "next" if command is next_runs else command.__name__
         summary = (command.__doc__ or "").strip()
         sub = commands.add_parser(name, parents=[connection], help=summary, description=summary)
@@ -147,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=command)
         if command is next_runs:
             sub.add_argument("-c", "--count", type=_positive, default=5, help="how many run times (default 5)")
+        if command is backfill:
+            sub.add_argument("--from", dest="start", required=True, type=_time, help="first scheduled time (RFC 3339)")
+            sub.add_argument("--to", dest="end", required=True, type=_time, help="end, excluded (RFC 3339)")
+            sub.add_argument("--dry-run", action="store_true", help="list the scheduled times, change nothing")
         if command in (results, next_runs):
             sub.add_argument("-o", "--output", choices=("json", "yaml"), help="print as JSON or YAML, not a table")
     summary = (import_crontab.__doc__ or "").strip()
@@ -215,6 +241,16 @@ def _api_error(error: ApiException, name: str) -> str:
     except (TypeError, ValueError, KeyError):
         message = error.reason
     return f"Error from server ({error.reason}): {message}"
+
+
+def _time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no offset: add Z for UTC or +01:00")
+    return moment
 
 
 def _positive(text: str) -> int:

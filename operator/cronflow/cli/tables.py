@@ -53,6 +53,7 @@ def results_table(results: Sequence[Mapping[str, Any]]) -> str:
         "STARTED",
         "FINISHED",
         "STATUS",
+        "ATTEMPTS",
         "HTTP",
         "MESSAGE/RESPONSE",
     ]
@@ -68,6 +69,7 @@ def results_table(results: Sequence[Mapping[str, Any]]) -> str:
                 cell(str(result.get("startTime") or "-")),
                 cell(str(result.get("finishedAt") or "-")),
                 cell(str(result.get("status", "-"))),
+                str(result.get("attempts") or "-"),
                 str(http["status"]) if "status" in http else "-",
                 cell(text + ("…" if http.get("truncated") and not result.get("message") else ""), MESSAGE_WIDTH),
             ]
@@ -77,11 +79,18 @@ def results_table(results: Sequence[Mapping[str, Any]]) -> str:
 
 def next_runs_table(times: Sequence[datetime], zone: str, now: datetime) -> str:
     """Run times as the wall time in the schedule's zone, in UTC, and how far from `now`."""
-    tz = ZoneInfo(zone)
-    rows = [
-        [t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), format_time(t), f"in {duration(t - now)}"] for t in times
-    ]
+    rows = [[*_run_time(t, zone), f"in {duration(t - now)}"] for t in times]
     return format_table([f"TIME ({zone})", "UTC", "FROM NOW"], rows)
+
+
+def run_times_table(times: Sequence[datetime], zone: str) -> str:
+    """Run times as the wall time in the schedule's zone and in UTC, numbered (a backfill's dry run)."""
+    rows = [[str(number), *_run_time(t, zone)] for number, t in enumerate(times, start=1)]
+    return format_table(["#", f"TIME ({zone})", "UTC"], rows)
+
+
+def _run_time(moment: datetime, zone: str) -> list[str]:
+    return [moment.astimezone(ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M %Z"), format_time(moment)]
 
 
 def duration(span: timedelta) -> str:
