@@ -12,7 +12,7 @@ from typing import Any
 
 import kopf
 
-from cronflow import kube, names
+from cronflow import health, kube, names
 from cronflow.controller import Controller, Indexes, owner_key
 from cronflow.notify.deliver import notify
 from cronflow.settings import OperatorSettings
@@ -25,7 +25,7 @@ _META = ("name", "namespace", "uid", "generation", "resourceVersion", "creationT
 
 _operator = OperatorSettings()  # replaced by configure() before kopf starts
 _controller: Controller | None = None
-_task: asyncio.Task[None] | None = None
+_tasks: list[asyncio.Task[None]] = []
 
 
 def configure(settings: OperatorSettings) -> None:
@@ -87,8 +87,9 @@ def _notify(sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[],
 
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, **indexes: Any) -> None:
-    """Deliberate kopf settings (it writes nothing of its own), then the controller's workers."""
-    global _controller, _task
+    """Deliberate kopf settings (it writes nothing of its own), then the controller's workers and
+    the readiness endpoint."""
+    global _controller
     # kopf would post an Event for every handler run; only warnings and errors become Events.
     settings.posting.level = logging.WARNING
     # Earlier versions ran kopf daemons, which put this finalizer on automatic ScheduledJobs; with its
@@ -102,11 +103,14 @@ async def start(settings: kopf.OperatorSettings, **indexes: Any) -> None:
     settings.queueing.idle_timeout = 0.5
     _controller = Controller(kube.KubeWriter(), _operator.job_image, _notify)
     observed = Indexes(indexes["scheduledjobs"], indexes["cronjobs"], indexes["watchers"], indexes["jobs"])
-    _task = asyncio.create_task(_controller.run(observed), name="cronflow-controller")
+    _tasks.append(asyncio.create_task(_controller.run(observed), name="cronflow-controller"))
+    if _operator.readiness_port:
+        readiness = health.Readiness(health.watch_lists(_operator.namespaces), controller_running=True)
+        _tasks.append(asyncio.create_task(health.serve(readiness, _operator.readiness_port), name="cronflow-readyz"))
 
 
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
-    """Stop the controller's workers (a pass in its thread finishes on its own)."""
-    if _task is not None:
-        _task.cancel()
+    """Stop the controller's workers (a pass in its thread finishes on its own) and the readiness endpoint."""
+    for task in _tasks:
+        task.cancel()

@@ -18,6 +18,9 @@ class OperatorSettings(BaseSettings):
     log_format: Literal["json", "text"] = "text"
     verbose: bool = False
     liveness_port: int = Field(8080, ge=0, le=65535, description="0 disables /healthz")
+    readiness_port: int = Field(
+        0, ge=0, le=65535, description="port of /readyz (the controller runs, the API server answers); 0 for none"
+    )
     metrics_port: int = Field(9090, ge=0, le=65535, description="0 disables /metrics")
     smtp_host: str = Field("", description="SMTP server for email notifications; empty disables email")
     smtp_port: int = Field(587, ge=1, le=65535)

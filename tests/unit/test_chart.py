@@ -86,6 +86,7 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
         "CRONFLOW_JOB_IMAGE": "cronflow-job:dev",
         "CRONFLOW_LOG_FORMAT": "json",
         "CRONFLOW_LIVENESS_PORT": "8080",
+        "CRONFLOW_READINESS_PORT": "8081",
         "CRONFLOW_METRICS_PORT": "9090",
     }
     deployment = only(objects, "Deployment")
@@ -113,9 +114,10 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
         "requests": {"cpu": "50m", "memory": "128Mi"},
         "limits": {"cpu": "500m", "memory": "256Mi"},
     }
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert main[probe]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "readyz"}
     assert {"name": "healthz", "containerPort": 8080} in main["ports"]
+    assert {"name": "readyz", "containerPort": 8081} in main["ports"]
     assert main["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
     assert all(obj["metadata"].get("namespace", NAMESPACE) == NAMESPACE for obj in objects)
@@ -195,7 +197,7 @@ def test_metrics_disabled_sets_port_zero_and_renders_no_service(helm: str) -> No
     objects = template(helm, "metrics.enabled=false")
     assert env(objects)["CRONFLOW_METRICS_PORT"] == "0"
     assert "Service" not in kinds(objects)
-    assert [port["name"] for port in container(objects)["ports"]] == ["healthz"]
+    assert [port["name"] for port in container(objects)["ports"]] == ["healthz", "readyz"]
 
 
 def test_metrics_service_targets_the_metrics_port(helm: str) -> None:
@@ -232,13 +234,18 @@ def test_smtp_without_host_sets_no_smtp_environment(helm: str) -> None:
     assert not [key for key in env(objects) if key.startswith("CRONFLOW_SMTP_")]
 
 
-def test_host_network_and_api_server_override(helm: str) -> None:
-    objects = template(helm, "hostNetwork=true", "kubernetesServiceHost=127.0.0.1", "kubernetesServicePort=6443")
+def test_api_server_override_sets_the_service_host_and_port(helm: str) -> None:
+    objects = template(helm, "kubernetesServiceHost=192.0.2.10", "kubernetesServicePort=6443")
     pod = only(objects, "Deployment")["spec"]["template"]["spec"]
-    assert pod["hostNetwork"] is True
-    assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
-    assert env(objects)["KUBERNETES_SERVICE_HOST"] == "127.0.0.1"
+    assert "hostNetwork" not in pod and "dnsPolicy" not in pod
+    assert env(objects)["KUBERNETES_SERVICE_HOST"] == "192.0.2.10"
     assert env(objects)["KUBERNETES_SERVICE_PORT"] == "6443"
+
+
+def test_host_network_is_no_longer_a_value(helm: str) -> None:
+    result = run_helm(helm, "template", "cronflow", str(CHART), "--set", "hostNetwork=true")
+    assert result.returncode != 0
+    assert "hostNetwork" in result.stderr
 
 
 def test_images_scheduling_and_annotations_come_from_values(helm: str) -> None:
@@ -294,13 +301,13 @@ def test_network_policy_admits_the_operator_pod_only_on_its_probe_and_metrics_po
     assert policy["podSelector"] == {"matchLabels": deployment["spec"]["selector"]["matchLabels"]}
     assert policy["policyTypes"] == ["Ingress"]  # egress stays open by default
     assert "egress" not in policy
-    # From anywhere (the kubelet probes from the node), and only to these two ports.
+    # From anywhere (the kubelet probes from the node), and only to the probe and metrics ports.
     assert policy["ingress"] == [
-        {"ports": [{"port": 8080, "protocol": "TCP"}]},
+        {"ports": [{"port": 8080, "protocol": "TCP"}, {"port": 8081, "protocol": "TCP"}]},
         {"ports": [{"port": 9090, "protocol": "TCP"}]},
     ]
     ports = {port["name"]: port["containerPort"] for port in container(objects)["ports"]}
-    assert ports == {"healthz": 8080, "metrics": 9090}
+    assert ports == {"healthz": 8080, "readyz": 8081, "metrics": 9090}
     assert only(objects, "Service")["spec"]["ports"][0]["port"] == 9090
 
 
@@ -309,14 +316,14 @@ def test_network_policy_follows_the_metrics_port_and_its_allowed_sources(helm: s
         helm, "metrics.port=9100", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring"
     )
     assert operator_policy(objects)["ingress"] == [
-        {"ports": [{"port": 8080, "protocol": "TCP"}]},
+        {"ports": [{"port": 8080, "protocol": "TCP"}, {"port": 8081, "protocol": "TCP"}]},
         {
             "ports": [{"port": 9100, "protocol": "TCP"}],
             "from": [{"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}],
         },
     ]
     assert operator_policy(template(helm, "metrics.enabled=false"))["ingress"] == [
-        {"ports": [{"port": 8080, "protocol": "TCP"}]}
+        {"ports": [{"port": 8080, "protocol": "TCP"}, {"port": 8081, "protocol": "TCP"}]}
     ]
 
 

@@ -53,3 +53,21 @@ with none, to any address. Starts with a newline: use it as `{{- include "cronfl
       {{- toYaml . | nindent 6 }}
     {{- end }}
 {{- end -}}
+
+{{/* Who else holds the ScheduledJob CRD, when it exists and this release does not own it: "applied with
+kubectl" or "release NAME in namespace NS"; empty when this release installs or owns it (or when there is
+no cluster to ask, as in `helm template`). helm cannot take over an object without its ownership labels,
+so the chart leaves such a CRD as it is instead of failing the install. */}}
+{{- define "cronflow.crdOwnedElsewhere" -}}
+{{- $existing := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "scheduledjobs.cronflow.dev" -}}
+{{- if $existing -}}
+{{- $annotations := $existing.metadata.annotations | default dict -}}
+{{- $release := index $annotations "meta.helm.sh/release-name" | default "" -}}
+{{- $namespace := index $annotations "meta.helm.sh/release-namespace" | default "" -}}
+{{- if not $release -}}
+applied with kubectl
+{{- else if not (and (eq $release .Release.Name) (eq $namespace .Release.Namespace)) -}}
+{{- printf "release %s in namespace %s" $release $namespace -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
