@@ -18,6 +18,7 @@ MAX_MESSAGE_BYTES = 1024
 MAX_HEADER_KEY_BYTES = 128
 MAX_HEADER_VALUE_BYTES = 512
 REDACTED = "<redacted>"
+MIN_REDACTED_LENGTH = 8
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 
 
@@ -82,9 +83,13 @@ def _http(answer: HttpAnswer | None, secrets: Sequence[str]) -> HttpResult | Non
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    """Replace every occurrence of each secret (e.g. a token echoed back by the server)."""
+    """Replace every occurrence of each secret (e.g. a token echoed back by the server).
+
+    Secrets shorter than MIN_REDACTED_LENGTH are left alone: a value that short is no secret, and
+    replacing it would mangle unrelated text (a token `x` would turn `example.com` into `e<redacted>ample.com`).
+    """
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_REDACTED_LENGTH:
             text = text.replace(secret, REDACTED)
     return text
 

@@ -18,6 +18,7 @@ from cronflow_job.result import (
     build_result,
     cut_json_text,
     encode_result,
+    redact,
 )
 from cronflow_job.runner import Outcome
 
@@ -114,6 +115,12 @@ def test_sensitive_header_values_are_redacted_case_insensitively() -> None:
         ("Proxy-Authorization", REDACTED),
         ("X-Request-Id", "r-1"),
     ]
+
+
+@pytest.mark.parametrize(("secret", "redacted"), [("x", False), ("1234567", False), ("12345678", True)])
+def test_only_secrets_long_enough_to_be_secrets_are_redacted(secret: str, redacted: bool) -> None:
+    text = f"calling flows.example.com with {secret} failed"
+    assert redact(text, [secret]) == (text.replace(secret, REDACTED) if redacted else text)
 
 
 def test_the_token_is_redacted_wherever_it_appears() -> None:
