@@ -17,6 +17,7 @@ goes to failed/ with one log line (the name as a bytes literal) and a line in `.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
@@ -26,9 +27,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from cronflow_job.config import ConfigError
+from cronflow_job.config import ConfigError, termination_log_path
 from cronflow_job.spool import NOT_UTF8, Spool, SpoolState, is_plain_name
 
 DIR_ENV = "CRONFLOW_WATCH_DIR"
@@ -184,13 +186,26 @@ def log(message: str) -> None:
     print(f"cronflow-watch {message}", flush=True)
 
 
+def startup_failure(exc: Exception) -> str:
+    """Why the watcher cannot start, in words a user can act on (the volume's owner and mode above all)."""
+    if isinstance(exc, PermissionError) and exc.filename:
+        return (f"cannot write {exc.filename}: permission denied (the watched directory must be writable by "
+                f"UID {os.getuid()}: chown or chmod it on the volume)")
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"cannot use {exc.filename}: {exc.strerror.lower()}"
+    return str(exc)
+
+
 def watch(env: Mapping[str, str], stop: threading.Event | None = None) -> int:
     """Serve the API and poll until SIGTERM (or `stop`); 2 when the configuration is invalid."""
     try:
         config = load_watch_config(env)
         spool = Spool(config.directory, config.pattern, config.max_parallel)
     except (ConfigError, OSError) as exc:
-        print(f"cronflow-watch: {exc}", file=sys.stderr)
+        message = startup_failure(exc)
+        print(f"cronflow-watch: {message}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # the pod's termination message: the operator shows it in Ready
+            Path(termination_log_path(env)).write_text(message, encoding="utf-8")
         return 2
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():

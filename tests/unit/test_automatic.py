@@ -266,6 +266,16 @@ def test_a_crash_loop_is_reported_with_a_stable_message() -> None:
     assert watcher_availability(DEPLOYMENT, [crashing("40s")], NOW).problem == first
 
 
+def test_a_crash_loop_quotes_why_the_watcher_stopped() -> None:
+    said = "cannot write /spool/input/.cronflow: permission denied (the watched directory must be writable by UID 65532"
+    crashing = pod(containerStatuses=[{
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 2, "reason": "Error", "message": f"{said}\n"}},
+    }])
+    assert watcher_availability(DEPLOYMENT, [crashing], NOW).problem == (
+        f"the watcher container cannot run: CrashLoopBackOff (last exit code 2, Error): {said}")
+
+
 def test_pods_that_cannot_be_created_are_reported() -> None:
     failing = {"status": {"conditions": [
         {"type": "ReplicaFailure", "status": "True", "message": "pods are forbidden: violates PodSecurity"}]}}

@@ -16,9 +16,10 @@ import requests
 
 from cronflow.automatic.client import WatcherClient
 from cronflow.automatic.plan import Claim, WatcherError
+from cronflow_job import watch as watch_module
 from cronflow_job.config import ConfigError
 from cronflow_job.spool import NOT_UTF8
-from cronflow_job.watch import load_watch_config, watch
+from cronflow_job.watch import load_watch_config, startup_failure, watch
 from tests.support.cluster import free_port, wait_until
 
 TOKEN = "watch-token-5d1c"
@@ -155,6 +156,30 @@ GOOD = {"CRONFLOW_WATCH_DIR": "/spool/in", "CRONFLOW_WATCH_TOKEN": TOKEN}
 def test_bad_configuration_is_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_watch_config(env)
+
+
+def test_a_directory_it_cannot_write_is_named_in_the_termination_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(directory: str, *args: object) -> None:
+        raise PermissionError(13, "Permission denied", f"{directory}/.cronflow")
+
+    monkeypatch.setattr(watch_module, "Spool", unwritable)  # root (the test user) may write anywhere
+    log = tmp_path / "termination-log"
+    assert watch({**GOOD, "CRONFLOW_TERMINATION_LOG": str(log)}) == 2
+    assert log.read_text().startswith("cannot write /spool/in/.cronflow: permission denied")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (PermissionError(13, "Permission denied", "/in/.cronflow"), "cannot write /in/.cronflow: permission denied"),
+        (FileNotFoundError(2, "No such file or directory", "/in"), "cannot use /in: no such file or directory"),
+        (ConfigError("CRONFLOW_WATCH_DIR must be an absolute path"), "CRONFLOW_WATCH_DIR must be an absolute path"),
+    ],
+)
+def test_startup_failures_are_worded_for_users(error: Exception, message: str) -> None:
+    assert startup_failure(error).startswith(message)
 
 
 def test_configuration_defaults() -> None:

@@ -111,6 +111,10 @@ def watcher_availability(
     return Availability()
 
 
+_MAX_SAID = 512
+"""How much of the watcher's termination message (why it stopped) the Ready message quotes."""
+
+
 def _waiting_reason(container: Mapping[str, Any], waiting: Mapping[str, Any]) -> str:
     """A stable description (no back-off timers, which would change the condition at every retry)."""
     reason = str(waiting.get("reason") or "Waiting")
@@ -119,7 +123,9 @@ def _waiting_reason(container: Mapping[str, Any], waiting: Mapping[str, Any]) ->
         return f"{reason}: {waiting.get('message', '')}"
     terminated = (container.get("lastState") or {}).get("terminated")
     if terminated:
-        return f"{reason} (last exit code {terminated.get('exitCode')}, {terminated.get('reason', 'Error')})"
+        said = " ".join(str(terminated.get("message") or "").split())[:_MAX_SAID]
+        last = f"last exit code {terminated.get('exitCode')}, {terminated.get('reason', 'Error')}"
+        return f"{reason} ({last}): {said}" if said else f"{reason} ({last})"
     return reason
 
 
