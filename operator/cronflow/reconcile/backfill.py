@@ -4,12 +4,13 @@ A backfill runs the scheduled times in [from, to) oldest first, so the times it 
 those up to `status.backfill.lastStarted`: a restart or a re-apply of the same range goes on from there,
 and each Job is named from its scheduled time (`names.backfill_job_name`), so a create repeated after a
 crash gets "already exists" instead of a second run. A new range first moves the started part of the
-previous one into `status.backfilled`; the new range skips every time inside those ranges. Runs started
+previous one into `status.backfilled`; the new range skips every time inside those ranges. An existing
+backfill Job of a later time moves `lastStarted` too (created before a crash, its status write lost). Runs started
 but not recorded yet (`lastStarted` prefix minus `done`) count as running even when the Job cache does not
 show them yet, so the concurrency bound holds across a lagging cache.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,9 +38,10 @@ class BackfillPlan:
 
 def plan_backfill(
     spec: ScheduledJobSpec, status: Mapping[str, Any], new: Sequence[Mapping[str, Any]],
-    active_backfill: int, active: int, runnable: bool,
+    jobs: Collection[str], active_backfill: int, active: int, runnable: bool,
 ) -> BackfillPlan:
-    """`new`: this pass's results; `active_backfill`, `active`: the running backfill Jobs, and all running Jobs."""
+    """`new`: this pass's results; `jobs`: the scheduled times of the backfill Jobs that exist; `active_backfill`,
+    `active`: the running backfill Jobs, and all running Jobs."""
     progress = dict(status["backfill"]) if status.get("backfill") else None
     ranges = [dict(r) for r in status.get("backfilled") or []]
     plan = BackfillPlan(progress=progress, backfilled=ranges or None)
@@ -61,7 +63,9 @@ def plan_backfill(
         if result.get("trigger") == "Backfill" and result.get("scheduledTime") in wanted:
             progress["done"] += 1
             progress["failed"] += result["status"] != "OK"
-    last = progress.get("lastStarted")
+    last = max([t for t in (progress.get("lastStarted"), *(t for t in todo if t in jobs)) if t], default=None)
+    if last is not None:
+        progress["lastStarted"] = last  # a Job created just before a crash moves it too
     started = sum(1 for t in todo if last is not None and t <= last)
     in_flight = started - progress["done"]
     busy = max(in_flight, active_backfill) if spec.concurrency_policy == "Allow" else max(in_flight, active)

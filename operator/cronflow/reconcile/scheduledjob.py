@@ -50,7 +50,7 @@ from cronflow.notify.payload import wanted
 from cronflow.reconcile.backfill import BackfillPlan, plan_backfill
 from cronflow.reconcile.compare import drifted
 from cronflow.reconcile.pause import decide_pause
-from cronflow.reconcile.runs import plan_runs
+from cronflow.reconcile.runs import RunsPlan, plan_runs
 from cronflow.reconcile.writer import ApiError, Writer
 from cronflow.results import add_result, job_finished, run_times
 from cronflow.schedule import format_time, upcoming_run_times
@@ -158,7 +158,6 @@ def reconcile(
     pause = decide_pause(spec, status, plan.results, results) if spec is not None else None
     paused = pause is not None and pause.paused
 
-    triggered: list[str] = []
     unusable: Problem | None = None
     if spec is not None:
         # 3. and 4. The children; no run may read a Secret that is not labelled usable.
@@ -173,20 +172,19 @@ def reconcile(
         desired["lastTrigger"], job_name = _trigger(
             writer, owner, spec, job_image, status, observed.jobs, events, unusable
         )
-        triggered += [job_name] if job_name else []
+        plan.active += [{"name": job_name}] if job_name else []  # in the same write as lastTrigger
         # 6. Backfill.
-        backfill = plan_backfill(spec, status, plan.results, _active_backfill(observed.jobs, owners),
-                                 len(plan.active), runnable)
+        backfill = _plan_backfill(spec, status, plan, observed.jobs, owners, runnable)
         if backfill.refused is not None:
             problems.append((names.BACKFILL_TOO_LARGE, backfill.refused))
-        triggered += _start_backfill(writer, owner, spec, job_image, backfill, observed.jobs, events)
+        created = _start_backfill(writer, owner, spec, job_image, backfill, observed.jobs, events)
+        plan.active += [{"name": name} for name in created]
         desired.update(backfill=backfill.progress, backfilled=backfill.backfilled)
         desired.update(schedule_status(spec, now, paused))
         if spec.enabled and not paused and desired["mode"] == "Schedule" and desired["nextScheduleTime"] is None:
             problems.append((names.SCHEDULE_NEVER_FIRES, f"schedule {spec.schedule!r} never fires (no such date); "
                              "for a ScheduledJob that only runs when triggered, set enabled: false"))
 
-    plan.active += [{"name": name} for name in triggered]  # in the same write as lastTrigger and the backfill
     for job in plan.hold:
         writer.patch_job_metadata(job, [*(job["metadata"].get("finalizers") or []), names.RESULT_FINALIZER])
 
@@ -412,11 +410,17 @@ def _trigger(
     return spec.trigger, None
 
 
-def _active_backfill(jobs: Sequence[Mapping[str, Any]], owners: set[str]) -> int:
-    """The running backfill Jobs of this ScheduledJob, as the cache shows them."""
-    return sum(1 for job in jobs if controller_uid(job) in owners and not job_finished(job)
-               and not job["metadata"].get("deletionTimestamp")
-               and (job["metadata"].get("annotations") or {}).get(names.TRIGGER_ANNOTATION) == "Backfill")
+def _plan_backfill(
+    spec: ScheduledJobSpec, status: Mapping[str, Any], runs: RunsPlan, jobs: Sequence[Mapping[str, Any]],
+    owners: set[str], runnable: bool,
+) -> BackfillPlan:
+    """plan_backfill over this ScheduledJob's backfill Jobs as the cache shows them."""
+    mine = [(job, job["metadata"].get("annotations") or {}) for job in jobs if controller_uid(job) in owners]
+    backfill = [(job, notes) for job, notes in mine if notes.get(names.TRIGGER_ANNOTATION) == "Backfill"]
+    times = {str(notes[names.SCHEDULED_TIME_ANNOTATION]) for _, notes in backfill
+             if notes.get(names.SCHEDULED_TIME_ANNOTATION)}
+    running = [job for job, _ in backfill if not job_finished(job) and not job["metadata"].get("deletionTimestamp")]
+    return plan_backfill(spec, status, runs.results, times, len(running), len(runs.active), runnable)
 
 
 def _start_backfill(
