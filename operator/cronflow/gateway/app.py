@@ -38,6 +38,7 @@ from cronflow.gateway.shapes import (
     DeleteJob,
     Disabled,
     Enabled,
+    Health,
     JobIdBody,
     Jobs,
     Run,
@@ -172,6 +173,10 @@ def create_app(settings: GatewaySettings, connect: Connect, clock: Callable[[], 
         except UnknownRun as error:
             raise GatewayError(404, str(error)) from None
         return Run(run_id=run_id, job_id=ref.uid, state=state, result=result, msg=msg)
+
+    @app.get("/healthz", summary="The gateway serves (no API call: for liveness and readiness probes)")
+    def healthz() -> Health:
+        return Health()
 
     app.include_router(router)
     return app

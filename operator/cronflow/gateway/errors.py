@@ -1,6 +1,7 @@
 """Every refused or failed request answers `{"status": "ERROR", "msg": ...}` with a 4xx or 5xx code."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,9 +48,9 @@ def from_api_error(error: ApiError, doing: str = "") -> GatewayError:
     return GatewayError(502, f"{prefix}the Kubernetes API server failed: {error.status} {error.message}")
 
 
-def answer(status: int, msg: str) -> JSONResponse:
+def answer(status: int, msg: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The error body."""
-    return JSONResponse(Error(msg=msg).model_dump(), status_code=status)
+    return JSONResponse(Error(msg=msg).model_dump(), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -71,7 +72,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     def _http(_: Request, error: HTTPException) -> JSONResponse:
-        return answer(error.status_code, str(error.detail))
+        return answer(error.status_code, str(error.detail), error.headers)  # e.g. Allow with a 405
 
     @app.exception_handler(Exception)
     def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -123,6 +123,10 @@ class Job(BaseModel):
     results: list[Result] = Field(description="the last 10 runs, newest first")
 
 
+class Health(_Answer):
+    """The gateway serves."""
+
+
 class Created(_Answer):
     job_id: str
 

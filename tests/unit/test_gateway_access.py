@@ -1,0 +1,109 @@
+"""The gateway's Kubernetes access: every call carries the caller's token and none of the gateway's own
+credentials; and its command line."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from kubernetes import client
+
+from cronflow.gateway import __main__ as cli
+from cronflow.gateway.access import ApiError, KubeCluster, token_configuration
+from cronflow.gateway.settings import GatewaySettings
+from tests.support.flow_server import serving
+
+SJ = {"metadata": {"namespace": "team-a", "name": "daily-job-abcde", "uid": "u-1"}}
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers every request with a small JSON object (403 for paths with 'forbidden') and records it."""
+
+    requests: ClassVar[list[dict[str, Any]]] = []
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                              "body": json.loads(body) if body else None})
+        forbidden = "forbidden" in self.path
+        answer = json.dumps({"message": "no", "status": {"userInfo": {"username": "alice"}}, "items": [],
+                             "metadata": {"uid": "u-1"}}).encode()
+        self.send_response(403 if forbidden else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def api_server() -> Iterator[tuple[client.Configuration, list[dict[str, Any]]]]:
+    """A stand-in API server, and the gateway's own configuration for it (with credentials of its own)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    _Recorder.requests = []
+    own = client.Configuration(host=f"http://127.0.0.1:{httpd.server_address[1]}",
+                               api_key={"authorization": "gateway-own-token"},
+                               api_key_prefix={"authorization": "Bearer"})
+    own.cert_file, own.key_file, own.username, own.password = "/gateway.crt", "/gateway.key", "admin", "pw"
+    with serving(httpd, threading.Event()):
+        yield own, _Recorder.requests
+
+
+def test_a_token_configuration_keeps_the_server_and_ca_and_drops_every_own_credential() -> None:
+    own = client.Configuration(host="https://10.0.0.1:6443", api_key={"authorization": "own"})
+    own.ssl_ca_cert, own.cert_file, own.key_file, own.username = "/ca.crt", "/own.crt", "/own.key", "admin"
+    made = token_configuration(own, "caller")
+    assert (made.host, made.ssl_ca_cert, made.verify_ssl) == ("https://10.0.0.1:6443", "/ca.crt", True)
+    assert (made.cert_file, made.key_file, made.username, made.refresh_api_key_hook) == (None, None, None, None)
+    assert made.auth_settings()["BearerToken"]["value"] == "Bearer caller"
+
+
+def test_every_call_is_made_with_the_callers_token(api_server: tuple[client.Configuration, list[Any]]) -> None:
+    own, seen = api_server
+    cluster = KubeCluster(own, "caller-token")
+    assert cluster.username() == "alice"
+    cluster.list_scheduledjobs("team-a")
+    cluster.read_scheduledjob("team-a", "daily-job-abcde")
+    cluster.create_scheduledjob({"metadata": {"namespace": "team-a", "name": "daily-job-abcde"}})
+    cluster.patch_spec(SJ, {"enabled": False})
+    cluster.delete_scheduledjob(SJ)
+    cluster.create_secret({"metadata": {"namespace": "team-a", "name": "s"}})
+    cluster.close()
+    sj_path = "/apis/cronflow.dev/v1alpha1/namespaces/team-a/scheduledjobs"
+    assert [(r["method"], r["path"]) for r in seen] == [
+        ("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews"), ("GET", sj_path),
+        ("GET", f"{sj_path}/daily-job-abcde"), ("POST", sj_path), ("PATCH", f"{sj_path}/daily-job-abcde"),
+        ("DELETE", f"{sj_path}/daily-job-abcde"), ("POST", "/api/v1/namespaces/team-a/secrets"),
+    ]
+    assert {r["headers"]["authorization"] for r in seen} == {"Bearer caller-token"}
+    assert seen[4]["body"] == {"metadata": {"uid": "u-1"}, "spec": {"enabled": False}}  # that very object
+    assert seen[5]["body"] == {"preconditions": {"uid": "u-1"}, "propagationPolicy": "Background"}
+    assert all(r["headers"].get("Content-Type", "").endswith("json") for r in seen if r["method"] in ("POST", "PATCH"))
+
+
+def test_a_refusal_is_an_api_error_with_the_servers_status_and_message(
+    api_server: tuple[client.Configuration, list[Any]]
+) -> None:
+    with pytest.raises(ApiError) as refused:
+        KubeCluster(api_server[0], "caller-token").list_scheduledjobs("forbidden")
+    assert (refused.value.status, refused.value.message) == (403, "no")
+
+
+def test_command_line_options_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRONFLOW_API_NAMESPACE", "from-env")
+    monkeypatch.setenv("CRONFLOW_API_PORT", "9000")
+    given = cli.parse_args(["--namespace", "team-a", "--flow-endpoint", "https://flows.example.com/run"])
+    settings = GatewaySettings(**given)  # type: ignore[arg-type]
+    assert (settings.namespace, settings.port, settings.flow_endpoint) == ("team-a", 9000,
+                                                                          "https://flows.example.com/run")
+
+
+def test_invalid_settings_exit_2_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--flow-endpoint", "ftp://flows.example.com"]) == 2
+    assert "flow_endpoint" in capsys.readouterr().err
