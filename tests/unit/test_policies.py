@@ -467,3 +467,16 @@ def test_a_manual_run_under_forbid_holds_back_the_next_backfill_run() -> None:
     world.sj["spec"].update(trigger="now", backfill=dict(DAY))
     reconcile(world.observed(), world, IMAGE, NOW, Memory())
     assert not any(n.startswith("nightly-backfill") for n in world.jobs)
+
+
+def test_results_recorded_while_the_spec_is_invalid_still_count_for_the_streak_and_the_backfill() -> None:
+    world = backfilling(pauseAfterFailures=5)
+    world.sj["spec"]["timeZone"] = "Mars/Olympus_Mons"
+    finish(world, bf_name(hour(0)), ok=False)
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert world.sj["status"]["consecutiveFailures"] == 1
+    assert (world.sj["status"]["backfill"]["done"], world.sj["status"]["backfill"]["failed"]) == (1, 1)
+    world.sj["spec"]["timeZone"] = "Etc/UTC"
+    reconcile(world.observed(), world, IMAGE, NOW, Memory())
+    assert bf_name(hour(1)) in world.jobs, "the backfill goes on, nothing counted twice"
+    assert world.sj["status"]["backfill"]["done"] == 1

@@ -58,11 +58,7 @@ def plan_backfill(
             ranges = add_range(ranges, str(progress["from"]), _just_after(str(progress["lastStarted"])))
         progress, plan.started_new = {**span, "done": 0, "failed": 0}, True
     todo = [t for t in map(format_time, times) if not _covered(ranges, t)]
-    wanted = set(todo)
-    for result in new:
-        if result.get("trigger") == "Backfill" and result.get("scheduledTime") in wanted:
-            progress["done"] += 1
-            progress["failed"] += result["status"] != "OK"
+    progress = count_results(progress, ranges, new)
     last = max([t for t in (progress.get("lastStarted"), *(t for t in todo if t in jobs)) if t], default=None)
     if last is not None:
         progress["lastStarted"] = last  # a Job created just before a crash moves it too
@@ -74,6 +70,21 @@ def plan_backfill(
     plan.progress, plan.backfilled = progress, ranges or None
     plan.start = todo[started:started + max(slots, 0)] if runnable else []
     return plan
+
+
+def count_results(
+    progress: Mapping[str, Any], ranges: Sequence[Mapping[str, str]], new: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """`progress` with this pass's results of its runs counted: Backfill results for a time in its range that
+    no earlier range holds (also in a pass that cannot read the spec, so that no result goes uncounted)."""
+    counted = dict(progress)
+    for result in new:
+        moment = str(result.get("scheduledTime") or "")
+        if (result.get("trigger") == "Backfill" and counted["from"] <= moment < counted["to"]
+                and not _covered(ranges, moment)):
+            counted["done"] += 1
+            counted["failed"] += int(result["status"] != "OK")
+    return counted
 
 
 def add_range(ranges: Sequence[Mapping[str, str]], start: str, end: str) -> list[dict[str, str]]:

@@ -38,9 +38,7 @@ def decide_pause(
         (c for c in status.get("conditions") or [] if c.get("type") == names.PAUSED), {}
     )
     was_paused = previous.get("status") == "True"
-    streak = int(status.get("consecutiveFailures") or 0)
-    for result in new:
-        streak = streak + 1 if result["status"] == "ERROR" else 0
+    streak = failure_streak(status, new)
     last_resume = status.get("lastResume")
     limit = spec.pause_after_failures
 
@@ -64,6 +62,14 @@ def decide_pause(
     if previous.get("status") == "False":
         return Pause(False, streak, last_resume, str(previous.get("reason")), str(previous.get("message", "")))
     return Pause(False, streak, last_resume, names.NOT_PAUSED, "not paused")
+
+
+def failure_streak(status: Mapping[str, Any], new: Sequence[Mapping[str, Any]]) -> int:
+    """status.consecutiveFailures after this pass's results (oldest first): each ERROR adds one, OK resets."""
+    streak = int(status.get("consecutiveFailures") or 0)
+    for result in new:
+        streak = streak + 1 if result["status"] == "ERROR" else 0
+    return streak
 
 
 def _last_error(results: Sequence[Mapping[str, Any]]) -> str:

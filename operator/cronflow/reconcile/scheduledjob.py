@@ -47,9 +47,9 @@ from cronflow.children.watcher import (
     watcher_labels,
 )
 from cronflow.notify.payload import wanted
-from cronflow.reconcile.backfill import BackfillPlan, plan_backfill
+from cronflow.reconcile.backfill import BackfillPlan, count_results, plan_backfill
 from cronflow.reconcile.compare import drifted
-from cronflow.reconcile.pause import decide_pause
+from cronflow.reconcile.pause import decide_pause, failure_streak
 from cronflow.reconcile.runs import RunsPlan, plan_runs
 from cronflow.reconcile.writer import ApiError, Writer
 from cronflow.results import add_result, job_finished, run_times
@@ -215,6 +215,10 @@ def reconcile(
         counts["succeeded" if result["status"] == "OK" else "failed"] += 1
         events.append(_run_event(result))
     desired.update(results=results, active=plan.active, **counts, **run_times(status, plan.results, plan.active))
+    if spec is None:  # the streak and the backfill still count what is recorded
+        desired["consecutiveFailures"] = failure_streak(status, plan.results)
+        if status.get("backfill"):
+            desired["backfill"] = count_results(status["backfill"], status.get("backfilled") or [], plan.results)
     if last_schedule := ((observed.cronjob or {}).get("status") or {}).get("lastScheduleTime"):
         desired["lastScheduleTime"] = last_schedule
     reason, message = problems[0] if problems else (names.RECONCILED, READY_MESSAGE)
