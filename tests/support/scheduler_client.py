@@ -33,14 +33,15 @@ def _headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token is not None else {}
 
 
-def _post(url_base: str, token: str | None, endpoint: str, args: dict[str, Any]) -> tuple[int, Any]:
-    answer = requests.post(f"{url_base}/api/v1/scheduler/{endpoint}", data=json.dumps(args),
+def post(url_base: str, token: str | None, endpoint: str, args: dict[str, Any], **params: str) -> tuple[int, Any]:
+    """A POST as the documentation's examples make it (`params`: cronflow's query parameters, e.g. namespace)."""
+    answer = requests.post(f"{url_base}/api/v1/scheduler/{endpoint}", data=json.dumps(args), params=params,
                            headers=_headers(token), timeout=TIMEOUT)
     return answer.status_code, json.loads(answer.content)
 
 
 def create_job(url_base: str, token: str | None, args: dict[str, Any]) -> tuple[int, Any]:
-    return _post(url_base, token, "create_job", args)
+    return post(url_base, token, "create_job", args)
 
 
 def list_jobs(url_base: str, token: str | None, **args: str) -> tuple[int, Any]:
@@ -50,19 +51,19 @@ def list_jobs(url_base: str, token: str | None, **args: str) -> tuple[int, Any]:
 
 
 def delete_job(url_base: str, token: str | None, job_id: str) -> tuple[int, Any]:
-    return _post(url_base, token, "delete_job", {"job_id": job_id})
+    return post(url_base, token, "delete_job", {"job_id": job_id})
 
 
 def enable_job(url_base: str, token: str | None, job_id: str) -> tuple[int, Any]:
-    return _post(url_base, token, "enable_job", {"job_id": job_id})
+    return post(url_base, token, "enable_job", {"job_id": job_id})
 
 
 def disable_job(url_base: str, token: str | None, job_id: str) -> tuple[int, Any]:
-    return _post(url_base, token, "disable_job", {"job_id": job_id})
+    return post(url_base, token, "disable_job", {"job_id": job_id})
 
 
 def trigger_job(url_base: str, token: str | None, job_id: str) -> tuple[int, Any]:
-    return _post(url_base, token, "trigger_job", {"job_id": job_id})
+    return post(url_base, token, "trigger_job", {"job_id": job_id})
 
 
 def get_run(url_base: str, token: str | None, run_id: str) -> tuple[int, Any]:
