@@ -5,12 +5,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from kubernetes import client
 
 from cronflow.gateway import __main__ as cli
+from cronflow.gateway import access
 from cronflow.gateway.access import ApiError, KubeCluster, token_configuration
 from cronflow.gateway.settings import GatewaySettings
 from tests.support.flow_server import serving
@@ -62,6 +64,18 @@ def test_a_token_configuration_keeps_the_server_and_ca_and_drops_every_own_crede
     assert (made.host, made.ssl_ca_cert, made.verify_ssl) == ("https://10.0.0.1:6443", "/ca.crt", True)
     assert (made.cert_file, made.key_file, made.username, made.refresh_api_key_hook) == (None, None, None, None)
     assert made.auth_settings()["BearerToken"]["value"] == "Bearer caller"
+
+
+def test_in_a_pod_the_api_server_comes_from_the_environment_and_the_mounted_ca(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setattr(access, "IN_CLUSTER_CA", str(ca))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "fd00::1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    found = access.api_server()
+    assert (found.host, found.ssl_ca_cert, found.api_key) == ("https://[fd00::1]:443", str(ca), {})
 
 
 def test_every_call_is_made_with_the_callers_token(api_server: tuple[client.Configuration, list[Any]]) -> None:

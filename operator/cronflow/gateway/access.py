@@ -6,6 +6,7 @@ the gateway's own kubeconfig or service account holds are never copied into it.
 """
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -16,6 +17,7 @@ from cronflow.kube import call_kubeapi
 from cronflow.reconcile.writer import ApiError
 
 __all__ = ["ApiError", "Cluster", "KubeCluster", "api_server", "token_configuration"]
+IN_CLUSTER_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 _JSON_BODY = {"Content-Type": "application/json"}  # copied per call: the client adds to the dict it gets
 
 
@@ -48,12 +50,15 @@ class Cluster(Protocol):
 
 
 def api_server() -> client.Configuration:
-    """The API server's address and CA: in a pod its service account's, else the current kubeconfig's."""
+    """The API server's address and CA: in a pod from its environment and the mounted CA (no token needed:
+    the chart mounts none), else from the current kubeconfig context."""
+    host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT")
+    if host and port and os.path.isfile(IN_CLUSTER_CA):
+        found = client.Configuration(host=f"https://{f'[{host}]' if ':' in host else host}:{port}")
+        found.ssl_ca_cert = IN_CLUSTER_CA
+        return found
     found = client.Configuration()
-    try:
-        config.load_incluster_config(client_configuration=found)  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        config.load_kube_config(client_configuration=found)  # type: ignore[no-untyped-call]
+    config.load_kube_config(client_configuration=found)  # type: ignore[no-untyped-call]
     return found
 
 
