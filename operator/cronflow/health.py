@@ -18,8 +18,9 @@ from kubernetes.client.exceptions import ApiException
 
 from cronflow import kube, names
 
-CHECK_EVERY_SECONDS = 2.0
-STALE_SECONDS = 10.0
+CHECK_EVERY_SECONDS = 5.0
+"""Pause between two rounds of lists (one round at a time, in the background; a probe reads the last)."""
+STALE_SECONDS = 20.0
 """A check older than this (the last round still waits for its answers) counts as no answer."""
 REQUEST_TIMEOUT_SECONDS = (2.0, 3.0)  # connect, read
 log = logging.getLogger(__name__)
