@@ -37,6 +37,19 @@ _FIELD_REGEXES = (
 )
 SCHEDULE_REGEX = "^(@(" + "|".join(d[1:] for d in DESCRIPTORS) + ")|" + "[ ]+".join(_FIELD_REGEXES) + ")$"
 """Five fields (minute hour day-of-month month day-of-week) or a descriptor; RE2 and Python syntax."""
+SHAPE_REGEX = "^(@(" + "|".join(d[1:] for d in DESCRIPTORS) + ")|[^ ]+([ ]+[^ ]+){4})$"
+"""A descriptor or five space-separated fields, whatever they hold (each field is checked on its own)."""
+FIELD_REGEXES = tuple(f"^{regex}$" for regex in _FIELD_REGEXES)
+FIELD_NAMES = ("minute", "hour", "day-of-month", "month", "day-of-week")
+FIELD_RANGES = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-6 or SUN-SAT")
+FIELD_WORD = "[^ ]+"
+"""What one field of a SHAPE_REGEX schedule is (`findAll` in CEL, `split()` in Python)."""
+
+
+def field_message(index: int, value: str) -> str:
+    """Why field `index` of a schedule, `value`, is refused: the same words as the CRD's messageExpression."""
+    return (f"schedule {FIELD_NAMES[index]} field '{value}' must be within {FIELD_RANGES[index]} "
+            "(a value, a range a-b, a list a,b, a step */n or a-b/n, or *)")
 
 TIME_ZONE_REGEX = "^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,13}(/[A-Za-z0-9_+][A-Za-z0-9._+-]{0,13})*$"
 """The shape of a tz database name, as the CronJob API validates it (components of at most 14 chars)."""

@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
+from cronflow.api.cel import cel_string
 from cronflow.api.crd import crd, crd_yaml
 from cronflow.api.models import ScheduledJobStatus
-from cronflow.schedule import SCHEDULE_REGEX
+from cronflow.schedule import FIELD_REGEXES, FIELD_WORD, SCHEDULE_REGEX, SHAPE_REGEX, field_message
 
 CRD_FILE = Path(__file__).resolve().parents[2] / "crds" / "scheduledjobs.cronflow.dev.yaml"
 NOT_STRUCTURAL = ("$ref", "$defs", "anyOf", "oneOf", "allOf", "not", "title", "nullable", "const")
@@ -218,11 +221,29 @@ def test_cel_rules_with_messages_are_where_they_belong(path: str, message_part: 
     assert any(message_part in rule["message"] and rule["rule"] for rule in rules(path))
 
 
-def test_schedule_rule_uses_the_same_regex_as_the_python_check() -> None:
-    (rule,) = rules(".spec.schedule")
-    match = re.fullmatch(r"self\.matches\('(.*)'\)", rule["rule"])
+def test_schedule_rules_use_the_same_regexes_as_the_python_check() -> None:
+    shape, *fields = rules(".spec.schedule")
+    match = re.fullmatch(r"self\.matches\('(.*)'\)", shape["rule"])
     assert match is not None
-    assert match.group(1).replace("\\\\", "\\") == SCHEDULE_REGEX
+    assert match.group(1).replace("\\\\", "\\") == SHAPE_REGEX
+    assert len(fields) == len(FIELD_REGEXES)
+    for index, (rule, regex) in enumerate(zip(fields, FIELD_REGEXES, strict=True)):
+        assert f"self.findAll('[^ ]+')[{index}].matches({cel_string(regex)})" in rule["rule"]
+        # The API server's text is checked against the models' in the integration tier (bad_manifests.py).
+        before, after = field_message(index, "\0").split("\0")
+        field = f"self.findAll('[^ ]+')[{index}]"
+        assert rule["messageExpression"] == f"{cel_string(before)} + {field} + {cel_string(after)}"
+
+
+@given(st.lists(st.sampled_from(["*", "*/5", "0", "7", "13", "24", "32", "61", "1-5", "5-1", "mon", "JAN", "?", "a,b",
+                                 "1,2", "0-59/15", "x"]), min_size=4, max_size=6).map(" ".join)
+       | st.sampled_from(["@daily", "@every 1h", "@reboot", "", " 0 * * * *"]))
+def test_the_shape_and_field_rules_accept_exactly_the_whole_schedule_grammar(schedule: str) -> None:
+    shape_ok = re.fullmatch(SHAPE_REGEX, schedule) is not None
+    fields = re.findall(FIELD_WORD, schedule)
+    fields_ok = schedule.startswith("@") or not shape_ok or all(
+        re.fullmatch(regex, field) for regex, field in zip(FIELD_REGEXES, fields, strict=True))
+    assert (shape_ok and fields_ok) == (re.fullmatch(SCHEDULE_REGEX, schedule) is not None)
 
 
 def test_crd_file_is_what_the_generator_prints() -> None:

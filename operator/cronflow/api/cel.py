@@ -28,6 +28,9 @@ class Cel:
     rule: str
     message: str
     check: Callable[[Any], bool]
+    message_expression: str | None = None
+    """A CEL expression for a message that names the bad value; `describe` computes it in Python."""
+    describe: Callable[[Any], str] | None = None
 
     @classmethod
     def matching(cls, regex: str, message: str) -> "Cel":
@@ -46,12 +49,15 @@ class Cel:
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema.setdefault(VALIDATIONS_KEY, []).append({"rule": self.rule, "message": self.message})
+        validation = {"rule": self.rule, "message": self.message}
+        if self.message_expression is not None:
+            validation["messageExpression"] = self.message_expression
+        json_schema.setdefault(VALIDATIONS_KEY, []).append(validation)
         return json_schema
 
     def _validate(self, value: Any) -> Any:
         if not self.check(value):
-            raise ValueError(self.message)
+            raise ValueError(self.describe(value) if self.describe else self.message)
         return value
 
 

@@ -7,6 +7,7 @@ A few checks the schema cannot express (unknown time zones, backwards ranges, JM
 only here.
 """
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,9 +19,12 @@ from pydantic.alias_generators import to_camel
 from cronflow.api.cel import Cel, cel_string
 from cronflow.schedule import (
     DESCRIPTORS,
-    SCHEDULE_REGEX,
+    FIELD_REGEXES,
+    FIELD_WORD,
+    SHAPE_REGEX,
     TIME_ZONE_REGEX,
     check_schedule,
+    field_message,
     load_time_zone,
 )
 
@@ -64,10 +68,37 @@ def _no_reserved_header(headers: dict[str, str]) -> bool:
     return not any(name.isascii() and name.lower() in _RESERVED_HEADERS for name in headers)
 
 
+def _field_rule(index: int) -> Cel:
+    """Field `index` of a five-field schedule is valid; the message names the field, its value and range."""
+    field = f"self.findAll({cel_string(FIELD_WORD)})[{index}]"
+    pattern = re.compile(FIELD_REGEXES[index])
+    shape = re.compile(SHAPE_REGEX)
+
+    def valid(schedule: str) -> bool:
+        if schedule.startswith("@") or not shape.fullmatch(schedule):
+            return True
+        return pattern.fullmatch(re.findall(FIELD_WORD, schedule)[index]) is not None
+
+    before, after = field_message(index, "\0").split("\0")
+    return Cel(
+        f"self.startsWith('@') || !self.matches({cel_string(SHAPE_REGEX)}) || "
+        f"{field}.matches({cel_string(FIELD_REGEXES[index])})",
+        field_message(index, "..."),
+        valid,
+        message_expression=f"{cel_string(before)} + {field} + {cel_string(after)}",
+        describe=lambda schedule: field_message(index, re.findall(FIELD_WORD, schedule)[index]),
+    )
+
+
 Schedule = Annotated[
     str,
     Field(max_length=128),
-    Cel.matching(SCHEDULE_REGEX, _SCHEDULE_MESSAGE),
+    Cel.matching(SHAPE_REGEX, _SCHEDULE_MESSAGE),
+    _field_rule(0),
+    _field_rule(1),
+    _field_rule(2),
+    _field_rule(3),
+    _field_rule(4),
     AfterValidator(_checked_schedule),
 ]
 TimeZone = Annotated[
