@@ -178,7 +178,7 @@ def test_delete_all_deletes_the_callers_jobs_only(client: TestClient, api: FakeA
     post(client, "create_job", DAILY_JOB, headers={"Authorization": "Bearer bob-token"})
     answer = post(client, "delete_job", {"delete_all": True}).json()
     assert answer["status"] == "OK" and sorted(answer["deleted_jobs"].split(",")) == sorted(mine)
-    assert [sj["metadata"]["annotations"][f"{names.GROUP}/created-by"] for sj in api.scheduledjobs.values()] == ["bob"]
+    assert [sj["metadata"]["annotations"][names.CREATED_BY_ANNOTATION] for sj in api.scheduledjobs.values()] == ["bob"]
     assert len(api.secrets) == 1  # the deleted jobs' Secrets went with them
 
 

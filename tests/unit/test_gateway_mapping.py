@@ -10,8 +10,6 @@ import pytest
 from cronflow import names
 from cronflow.api.models import parse_spec
 from cronflow.gateway.mapping import (
-    CREATED_BY_ANNOTATION,
-    DISPLAY_NAME_ANNOTATION,
     REDACTED,
     Refused,
     auth_secret_manifest,
@@ -72,7 +70,7 @@ def test_documented_create_job_maps_onto_a_valid_spec_with_the_token_only_refere
     manifest = scheduledjob_manifest(request(), "daily-job-abcde", "team-a", "alice", ENDPOINT, None)
     assert manifest["metadata"] == {
         "name": "daily-job-abcde", "namespace": "team-a",
-        "annotations": {DISPLAY_NAME_ANNOTATION: "Daily Job", CREATED_BY_ANNOTATION: "alice"},
+        "annotations": {names.DISPLAY_NAME_ANNOTATION: "Daily Job", names.CREATED_BY_ANNOTATION: "alice"},
     }
     assert manifest["spec"] == {
         "schedule": "@daily",

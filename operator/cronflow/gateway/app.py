@@ -15,13 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from cronflow import names
 from cronflow.cli.plugin import new_trigger_token
 from cronflow.gateway import errors
 from cronflow.gateway.access import ApiError, Cluster
 from cronflow.gateway.body import JsonBodies
 from cronflow.gateway.errors import GatewayError, from_api_error
 from cronflow.gateway.mapping import (
-    CREATED_BY_ANNOTATION,
     SUFFIX_LENGTH,
     Refused,
     auth_secret_manifest,
@@ -211,7 +211,7 @@ def _find(found: list[dict[str, Any]], job_id: str, ns: str) -> dict[str, Any]:
 
 
 def _created_by(sj: Mapping[str, Any]) -> str:
-    return str((sj["metadata"].get("annotations") or {}).get(CREATED_BY_ANNOTATION, ""))
+    return str((sj["metadata"].get("annotations") or {}).get(names.CREATED_BY_ANNOTATION, ""))
 
 
 def _delete_quietly(caller: Cluster, sj: Mapping[str, Any]) -> None:

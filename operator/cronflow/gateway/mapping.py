@@ -17,8 +17,6 @@ from cronflow import names
 from cronflow.children.cronjob import Owner, child_labels, owner_reference
 from cronflow.gateway.shapes import CreateJob, FlowSettings, Header, HttpResult, Job, JobParameters, Result
 
-DISPLAY_NAME_ANNOTATION = f"{names.GROUP}/display-name"
-CREATED_BY_ANNOTATION = f"{names.GROUP}/created-by"
 AUTH_TOKEN_KEY = "token"
 REDACTED = "<redacted>"
 RESULTS_SHOWN = 10
@@ -73,7 +71,7 @@ def scheduledjob_manifest(
                           "each start a run")
         spec["automatic"] = {"enabled": True, "volume": {"persistentVolumeClaim": {"claimName": spool_claim}},
                              "path": params.input_dir}
-    annotations = {DISPLAY_NAME_ANNOTATION: request.name, CREATED_BY_ANNOTATION: username}
+    annotations = {names.DISPLAY_NAME_ANNOTATION: request.name, names.CREATED_BY_ANNOTATION: username}
     return {
         "apiVersion": names.API_VERSION,
         "kind": names.KIND,
@@ -113,11 +111,11 @@ def job_listing(sj: Mapping[str, Any]) -> Job:
     """One entry of list_jobs."""
     meta, spec, status = sj["metadata"], sj.get("spec") or {}, sj.get("status") or {}
     annotations = meta.get("annotations") or {}
-    name = annotations.get(DISPLAY_NAME_ANNOTATION, meta["name"])
+    name = annotations.get(names.DISPLAY_NAME_ANNOTATION, meta["name"])
     return Job(
         job_id=meta["uid"],
         name=name,
-        username=annotations.get(CREATED_BY_ANNOTATION, ""),
+        username=annotations.get(names.CREATED_BY_ANNOTATION, ""),
         status="ENABLED" if spec.get("enabled", True) else "DISABLED",
         created_on_ns=time_in_ns(meta["creationTimestamp"]),
         job_parameters=JobParameters(schedule=spec.get("schedule", ""), name=name,
