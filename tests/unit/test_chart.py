@@ -9,6 +9,8 @@ import yaml
 
 from cronflow import names
 from cronflow.children import watcher
+from cronflow.gateway import access
+from cronflow.gateway.settings import GatewaySettings
 from tests.support.helm import helm_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +69,34 @@ def env(objects: Objects) -> dict[str, Any]:
     return {item["name"]: item.get("value", item.get("valueFrom")) for item in container(objects)["env"]}
 
 
+def assert_hardened(pod: dict[str, Any]) -> None:
+    """The restricted Pod Security Standard and the chart's hardening: non-root uid 65532, RuntimeDefault
+    seccomp, no host namespaces or ports, no privilege escalation, no capabilities, a read-only root with
+    /tmp an emptyDir, CPU and memory requests and limits."""
+    for host_field in ("hostNetwork", "hostPID", "hostIPC"):
+        assert host_field not in pod
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert all(set(volume) & {"emptyDir", "configMap", "secret"} for volume in pod["volumes"])  # no hostPath
+    assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
+    [main] = pod["containers"]
+    assert "initContainers" not in pod
+    assert main["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert all("hostPort" not in port for port in main["ports"])
+    assert {"name": "tmp", "mountPath": "/tmp"} in main["volumeMounts"]
+    for bound in ("requests", "limits"):
+        assert set(main["resources"][bound]) == {"cpu", "memory"}
+    assert main["livenessProbe"] and main["readinessProbe"]
+
+
 def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
     objects = template(helm)
     assert kinds(objects) == [
@@ -95,21 +125,10 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == only(objects, "ServiceAccount")["metadata"]["name"] == "cronflow"
     assert pod["automountServiceAccountToken"] is True
-    assert "hostNetwork" not in pod
-    assert pod["securityContext"] == {
-        "runAsNonRoot": True,
-        "runAsUser": 65532,
-        "runAsGroup": 65532,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    assert_hardened(pod)
     main = container(objects)
     assert main["image"] == "cronflow-operator:dev"
     assert main["imagePullPolicy"] == "IfNotPresent"
-    assert main["securityContext"] == {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
     assert main["resources"] == {
         "requests": {"cpu": "50m", "memory": "128Mi"},
         "limits": {"cpu": "500m", "memory": "256Mi"},
@@ -450,6 +469,20 @@ def test_job_network_policy_for_a_cluster_wide_operator_needs_its_namespaces(hel
         ("jobNetworkPolicy.egress[0].too[0].ipBlock.cidr=10.0.0.0/8", "additional properties 'too' not allowed"),
         ("jobNetworkPolicy.egress[0].ports[0].protocol=ICMP", "value must be one of 'TCP', 'UDP', 'SCTP'"),
         ("jobNetworkPolicy.namespaces={Team_A}", "at '/jobNetworkPolicy/namespaces/0'"),
+        ("gateway.enabled=yes", "at '/gateway/enabled': got string, want boolean"),
+        ("gateway.port=80", "at '/gateway/port': minimum: got 80, want 1,024"),
+        ("gateway.port=70000", "at '/gateway/port': maximum"),
+        ("gateway.service.port=0", "at '/gateway/service/port': minimum: got 0, want 1"),
+        ("gateway.service.type=ExternalName", "at '/gateway/service/type': value must be one of"),
+        ("gateway.replicas=0", "at '/gateway/replicas': minimum: got 0, want 1"),
+        ("gateway.flowEndpoint=ftp://flows.example.com/run", "at '/gateway/flowEndpoint'"),
+        ("gateway.flowEndpoint=flows.example.com", "at '/gateway/flowEndpoint'"),
+        ("gateway.flowEndpoint=https://user:secret@flows.example.com/run", "at '/gateway/flowEndpoint'"),
+        ("gateway.namespace=Team_A", "at '/gateway/namespace'"),
+        ("gateway.spoolClaim=Inbox_Claim", "at '/gateway/spoolClaim'"),
+        ("gateway.resources.limits.cpu=lots", "at '/gateway/resources/limits/cpu'"),
+        ("gateway.networkPolicy.from[0].podSelectr.app=x", "additional properties 'podSelectr' not allowed"),
+        ("gateway.token=x", "additional properties 'token' not allowed"),
     ],
 )
 def test_invalid_values_fail_with_the_schema_message(helm: str, value: str, message: str) -> None:
@@ -475,3 +508,217 @@ def test_manifests_hold_the_namespace_first_and_the_default_release(helm: str) -
     objects = [doc for doc in yaml.safe_load_all((REPO / "manifests" / "cronflow.yaml").read_text()) if doc]
     assert objects[0] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
     assert objects[1:] == template(helm)
+
+
+GATEWAY = "cronflow-api"
+FLOW_ENDPOINT = "https://flows.example.com/api/v1/flow/run_binary_async"
+GATEWAY_ON = ("gateway.enabled=true", f"gateway.flowEndpoint={FLOW_ENDPOINT}")
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    """Whether a matchLabels selector selects these labels."""
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return dict(deployment["spec"]["template"]["metadata"]["labels"])
+
+
+def gateway_container(objects: Objects) -> dict[str, Any]:
+    [found] = named(objects, "Deployment", GATEWAY)["spec"]["template"]["spec"]["containers"]
+    return dict(found)
+
+
+def gateway_env(objects: Objects) -> dict[str, Any]:
+    return {item["name"]: item["value"] for item in gateway_container(objects)["env"]}
+
+
+@pytest.mark.parametrize("values", [[], [f"gateway.flowEndpoint={FLOW_ENDPOINT}", "gateway.spoolClaim=inbox"]])
+def test_gateway_is_off_by_default_and_renders_nothing(helm: str, values: list[str]) -> None:
+    objects = template(helm, *values)
+    assert objects == template(helm)
+    assert not [obj for obj in objects if GATEWAY in obj["metadata"]["name"]]
+    assert not [
+        obj for obj in objects if obj["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "gateway"
+    ]
+
+
+def test_gateway_adds_a_service_account_deployment_service_and_network_policy_only(helm: str) -> None:
+    default, enabled = template(helm), template(helm, *GATEWAY_ON)
+    added = [obj for obj in enabled if obj not in default]
+    assert kinds(added) == ["Deployment", "NetworkPolicy", "Service", "ServiceAccount"]
+    assert {obj["metadata"]["name"] for obj in added} == {GATEWAY}
+    assert all(obj["metadata"]["namespace"] == NAMESPACE for obj in added)
+    assert all(obj["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway" for obj in added)
+    assert [obj for obj in default if obj not in enabled] == []  # the operator's objects do not change
+
+
+def test_gateway_service_account_has_no_rights_and_mounts_no_token(helm: str) -> None:
+    objects = template(helm, *GATEWAY_ON, "rbac.scope=namespace")
+    account = named(objects, "ServiceAccount", GATEWAY)
+    assert account["automountServiceAccountToken"] is False
+    bindings = [obj for obj in objects if obj["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+    assert bindings  # the operator's
+    for binding in bindings:
+        assert binding["subjects"] == SERVICE_ACCOUNT
+    assert not [obj for obj in objects if obj["kind"] in ("Role", "ClusterRole") and GATEWAY in obj["metadata"]["name"]]
+    pod = named(objects, "Deployment", GATEWAY)["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == GATEWAY
+    assert pod["automountServiceAccountToken"] is False
+    # The API server's CA only, where the gateway looks for it (cronflow.gateway.access): no token file.
+    assert {
+        "name": "api-ca",
+        "configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+    } in pod["volumes"]
+    mount = {"name": "api-ca", "mountPath": str(Path(access.IN_CLUSTER_CA).parent), "readOnly": True}
+    assert mount in gateway_container(objects)["volumeMounts"]
+    assert not [volume for volume in pod["volumes"] if "projected" in volume or "secret" in volume]
+
+
+def test_gateway_deployment_is_hardened_like_the_operator(helm: str) -> None:
+    objects = template(helm, *GATEWAY_ON)
+    deployment = named(objects, "Deployment", GATEWAY)
+    assert deployment["spec"]["replicas"] == 1
+    pod = deployment["spec"]["template"]["spec"]
+    assert_hardened(pod)
+    main = gateway_container(objects)
+    assert main["image"] == container([named(objects, "Deployment", "cronflow")])["image"] == "cronflow-operator:dev"
+    assert main["command"] == ["python3", "-m", "cronflow.gateway"]
+    assert main["ports"] == [{"name": "http", "containerPort": 8000}]
+    assert main["livenessProbe"]["httpGet"] == main["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert main["resources"] == {
+        "requests": {"cpu": "50m", "memory": "96Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+
+
+def test_gateway_environment_is_the_gateways_settings(helm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = template(
+        helm,
+        *GATEWAY_ON,
+        "gateway.namespace=team-a",
+        "gateway.port=8080",
+        "gateway.spoolClaim=inbox",
+        "logFormat=text",
+        "kubernetesServiceHost=192.0.2.10",
+        "kubernetesServicePort=6443",
+    )
+    found = gateway_env(objects)
+    assert found == {
+        "CRONFLOW_API_NAMESPACE": "team-a",
+        "CRONFLOW_API_PORT": "8080",
+        "CRONFLOW_API_FLOW_ENDPOINT": FLOW_ENDPOINT,
+        "CRONFLOW_API_SPOOL_CLAIM": "inbox",
+        "CRONFLOW_API_LOG_FORMAT": "text",
+        "KUBERNETES_SERVICE_HOST": "192.0.2.10",
+        "KUBERNETES_SERVICE_PORT": "6443",
+    }
+    assert gateway_container(objects)["ports"] == [{"name": "http", "containerPort": 8080}]
+    # Every CRONFLOW_API_* name is a setting of the gateway, which reads these values as given.
+    prefix = GatewaySettings.model_config["env_prefix"]
+    for name, value in found.items():
+        if name.startswith(prefix):
+            assert name.removeprefix(prefix).lower() in GatewaySettings.model_fields
+        monkeypatch.setenv(name, value)
+    settings = GatewaySettings()
+    assert (settings.namespace, settings.port, settings.flow_endpoint, settings.spool_claim, settings.log_format) == (
+        "team-a",
+        8080,
+        FLOW_ENDPOINT,
+        "inbox",
+        "text",
+    )
+
+
+def test_gateway_defaults_to_the_release_namespace_and_no_spool_claim(helm: str) -> None:
+    assert gateway_env(template(helm, *GATEWAY_ON)) == {
+        "CRONFLOW_API_NAMESPACE": NAMESPACE,
+        "CRONFLOW_API_PORT": "8000",
+        "CRONFLOW_API_FLOW_ENDPOINT": FLOW_ENDPOINT,
+        "CRONFLOW_API_LOG_FORMAT": "json",
+    }
+
+
+def test_gateway_and_operator_select_only_their_own_pods(helm: str) -> None:
+    objects = template(helm, *GATEWAY_ON)
+    operator, gateway = named(objects, "Deployment", "cronflow"), named(objects, "Deployment", GATEWAY)
+    operator_selector = operator["spec"]["selector"]["matchLabels"]
+    gateway_selector = gateway["spec"]["selector"]["matchLabels"]
+    assert selects(operator_selector, pod_labels(operator)) and not selects(operator_selector, pod_labels(gateway))
+    assert selects(gateway_selector, pod_labels(gateway)) and not selects(gateway_selector, pod_labels(operator))
+    # The operator's metrics Service and NetworkPolicy leave the gateway's pods alone, and the reverse.
+    assert not selects(named(objects, "Service", "cronflow-metrics")["spec"]["selector"], pod_labels(gateway))
+    assert not selects(operator_policy(objects)["podSelector"]["matchLabels"], pod_labels(gateway))
+    service = named(objects, "Service", GATEWAY)["spec"]
+    assert service["selector"] == gateway_selector
+    assert not selects(service["selector"], pod_labels(operator))
+    assert service["type"] == "ClusterIP"
+    assert service["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+    policy = policies(objects)[(NAMESPACE, GATEWAY)]["spec"]
+    assert policy["podSelector"] == {"matchLabels": gateway_selector}
+    assert not selects(policy["podSelector"]["matchLabels"], pod_labels(operator))
+
+
+def test_gateway_service_type_and_port_come_from_values(helm: str) -> None:
+    objects = template(helm, *GATEWAY_ON, "gateway.service.type=LoadBalancer", "gateway.service.port=8443")
+    service = named(objects, "Service", GATEWAY)["spec"]
+    assert (service["type"], service["ports"][0]["port"], service["ports"][0]["targetPort"]) == (
+        "LoadBalancer",
+        8443,
+        "http",
+    )
+
+
+def test_gateway_without_flow_endpoint_fails_saying_so(helm: str) -> None:
+    result = run_helm(helm, "template", "cronflow", str(CHART), "--set", "gateway.enabled=true")
+    assert result.returncode != 0
+    assert "gateway.flowEndpoint is required with gateway.enabled" in result.stderr
+
+
+def test_gateway_network_policy_admits_its_port_and_lets_out_only_dns_and_the_api_server(helm: str) -> None:
+    policy = policies(template(helm, *GATEWAY_ON))[(NAMESPACE, GATEWAY)]["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["ingress"] == [{"ports": [{"port": 8000, "protocol": "TCP"}]}]  # from anywhere
+    assert policy["egress"] == [
+        {"ports": DNS_PORTS},
+        {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]},
+    ]
+
+
+def test_gateway_network_policy_follows_its_callers_port_dns_and_api_server_port(helm: str) -> None:
+    objects = template(
+        helm,
+        *GATEWAY_ON,
+        "gateway.port=8080",
+        "gateway.networkPolicy.from[0].namespaceSelector.matchLabels.team=a",
+        "networkPolicy.dnsTo[0].podSelector.matchLabels.k8s-app=kube-dns",
+        "kubernetesServicePort=8443",
+    )
+    policy = policies(objects)[(NAMESPACE, GATEWAY)]["spec"]
+    assert policy["ingress"] == [
+        {"ports": [{"port": 8080, "protocol": "TCP"}], "from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}]}
+    ]
+    assert policy["egress"] == [
+        {"ports": DNS_PORTS, "to": [{"podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]},
+        {
+            "ports": [
+                {"port": 443, "protocol": "TCP"},
+                {"port": 6443, "protocol": "TCP"},
+                {"port": 8443, "protocol": "TCP"},
+            ]
+        },
+    ]
+    # A port already listed is not repeated.
+    policy = policies(template(helm, *GATEWAY_ON, "kubernetesServicePort=6443"))[(NAMESPACE, GATEWAY)]["spec"]
+    assert policy["egress"][1] == {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}
+
+
+def test_gateway_network_policy_only_with_network_policy_enabled(helm: str) -> None:
+    objects = template(helm, *GATEWAY_ON, "networkPolicy.enabled=false")
+    assert "NetworkPolicy" not in kinds(objects)
+    assert "Deployment" in kinds([obj for obj in objects if obj["metadata"]["name"] == GATEWAY])
+
+
+def test_gateway_helm_lint_is_clean(helm: str) -> None:
+    result = run_helm(helm, "lint", "--strict", str(CHART), *(arg for value in GATEWAY_ON for arg in ("--set", value)))
+    assert result.returncode == 0, result.stdout + result.stderr

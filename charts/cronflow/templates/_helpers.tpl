@@ -29,6 +29,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{/* Labels that select the gateway's pods (cronflow-api): not cronflow.selectorLabels, which the operator's
+Deployment, its Service and its NetworkPolicy select on (never change them either). */}}
+{{- define "cronflow.gatewaySelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-api
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Labels on the gateway's objects (cronflow.labels says component: operator). */}}
+{{- define "cronflow.gatewayLabels" -}}
+{{ include "cronflow.gatewaySelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: gateway
+app.kubernetes.io/part-of: cronflow
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
 {{/* The namespaces the operator reconciles, comma-separated; empty means the whole cluster.
 With rbac.scope=namespace and no list, the release namespace (the only one it has rights in). */}}
 {{- define "cronflow.watchNamespaces" -}}
