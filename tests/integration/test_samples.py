@@ -31,6 +31,8 @@ def test_api_server_accepts_every_sample(cluster: Cluster, crd: None, namespace:
             ("secret", "flow-token"),
             ("secret", "alert-webhook-headers"),
             ("secret", "webapp-api-key"),
+            ("persistentvolume", "cronflow-inbox"),
+            ("persistentvolumeclaim", "inbox"),
         ]
     )
     assert applied == expected
