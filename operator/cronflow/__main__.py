@@ -22,6 +22,9 @@ def parse_args(argv: list[str]) -> dict[str, object]:
     parser.add_argument("--verbose", action="store_true", default=None, help="debug logging")
     parser.add_argument("--liveness-port", type=int, help="port of /healthz, 0 for none")
     parser.add_argument("--metrics-port", type=int, help="port of /metrics, 0 for none")
+    parser.add_argument("--lease-namespace", metavar="NS",
+                        help="namespace of the leader-election Lease (CRONFLOW_LEASE_NAMESPACE); default: "
+                        "POD_NAMESPACE, else the first watched namespace, else default")
     args = parser.parse_args(argv)
     return {key: value for key, value in vars(args).items() if value is not None}
 

@@ -5,6 +5,12 @@ keys are deduplicated, one pass per key runs at a time, and a key that changed d
 again. A failed pass is retried with exponential backoff and jitter, never dropped; every key is also
 looked at again every RESYNC_SECONDS, so nothing depends on one event arriving. The world a pass sees
 is a snapshot of kopf's indexes (its watch caches), taken on the event loop; the pass runs in a thread.
+
+Passes (every write of the operator) run only while `leading` (leader.py: this operator holds the
+lease). A follower keeps its watches, indexes and queue (a warm cache, for a fast takeover) but starts
+no pass; on becoming the leader it queues every key it knows (a full resync), since the previous leader
+may have left anything half done. On losing the lease no new pass starts; a pass already in flight
+finishes (it cannot be stopped halfway in its thread), which the renew deadline leaves time for.
 """
 
 import asyncio
@@ -68,7 +74,7 @@ class Controller:
 
     def __init__(
         self, writer: Writer, job_image: str, send: Sender,
-        workers: int = 4,
+        workers: int = 4, leading: bool = True,
     ) -> None:
         self.writer = writer
         self.job_image = job_image
@@ -84,6 +90,26 @@ class Controller:
         self._failures: dict[Key, int] = {}
         self._memory: dict[Key, Memory] = {}
         self._wakeup = asyncio.Event()
+        self._leading = asyncio.Event()
+        if leading:
+            self._leading.set()
+
+    @property
+    def leading(self) -> bool:
+        """Whether passes may run (this operator holds the lease)."""
+        return self._leading.is_set()
+
+    def set_leading(self, leading: bool) -> None:
+        """Start (with a full resync) or stop running passes; called on the event loop."""
+        if leading == self.leading:
+            return
+        if not leading:
+            self._leading.clear()
+            return
+        self._leading.set()
+        if self.indexes is not None:  # every ScheduledJob, and the Jobs of gone ones (to release them)
+            for key in {*self.indexes.scheduledjobs, *self.indexes.jobs}:
+                self.add(key)
 
     def add(self, key: Key, after: float = 0.0) -> None:
         """Queue a pass over `key` in `after` seconds (sooner if it is queued sooner already)."""
@@ -118,7 +144,11 @@ class Controller:
 
     async def _work(self) -> None:
         while True:
+            await self._leading.wait()
             key = await self._next()
+            if not self.leading:  # lost the lease while waiting for a key: leave it queued
+                self.add(key)
+                continue
             self._running.add(key)
             try:
                 await self._process(key)

@@ -3,16 +3,20 @@
 No kopf change handlers (create/update/resume): they would keep a diff base in an annotation (one more
 write per object) and run only when the ScheduledJob changes. Every event here, of the ScheduledJob or
 of a child, DELETED included, queues one level-triggered pass (controller.py).
+
+The watches and indexes run in every operator; the passes (every write) only in the one that holds the
+leader-election Lease (leader.py), so that two operators started for the same namespaces never both act.
 """
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import kopf
 
-from cronflow import health, kube, names
+from cronflow import health, kube, leader, names
 from cronflow.controller import Controller, Indexes, owner_key
 from cronflow.notify.deliver import notify
 from cronflow.settings import OperatorSettings
@@ -25,6 +29,7 @@ _META = ("name", "namespace", "uid", "generation", "resourceVersion", "creationT
 
 _operator = OperatorSettings()  # replaced by configure() before kopf starts
 _controller: Controller | None = None
+_elector: leader.Elector | None = None
 _tasks: list[asyncio.Task[None]] = []
 
 
@@ -87,9 +92,10 @@ def _notify(sj: Mapping[str, Any], result: Mapping[str, Any], done: Callable[[],
 
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, **indexes: Any) -> None:
-    """Deliberate kopf settings (it writes nothing of its own), then the controller's workers and
-    the readiness endpoint."""
-    global _controller
+    """Deliberate kopf settings (it writes nothing of its own), then the controller's workers, the
+    leader election (the workers run passes only while this operator holds the lease) and the
+    readiness endpoint."""
+    global _controller, _elector
     # kopf would post an Event for every handler run; only warnings and errors become Events.
     settings.posting.level = logging.WARNING
     # Earlier versions ran kopf daemons, which put this finalizer on automatic ScheduledJobs; with its
@@ -101,16 +107,29 @@ async def start(settings: kopf.OperatorSettings, **indexes: Any) -> None:
     settings.networking.request_timeout = 30
     # Per-object workers end soon after their last event: thousands of idle ones cost memory.
     settings.queueing.idle_timeout = 0.5
-    _controller = Controller(kube.KubeWriter(), _operator.job_image, _notify)
+    _controller = Controller(kube.KubeWriter(), _operator.job_image, _notify, leading=False)
     observed = Indexes(indexes["scheduledjobs"], indexes["cronjobs"], indexes["watchers"], indexes["jobs"])
     _tasks.append(asyncio.create_task(_controller.run(observed), name="cronflow-controller"))
+    _elector = leader.Elector(
+        kube.KubeLeases(),
+        leader.lease_namespace(_operator.lease_namespace, os.environ.get("POD_NAMESPACE", ""), _operator.namespaces),
+        leader.lease_name(_operator.namespaces),
+        leader.new_identity(os.environ.get("POD_NAME", "")),
+        _controller.set_leading,
+        watched=_operator.namespaces,
+    )
+    _tasks.append(asyncio.create_task(_elector.run(), name="cronflow-leader-election"))
     if _operator.readiness_port:
-        readiness = health.Readiness(health.watch_lists(_operator.namespaces), controller_running=True)
+        readiness = health.Readiness(health.watch_lists(_operator.namespaces), controller_running=True,
+                                     election=_elector.readiness)
         _tasks.append(asyncio.create_task(health.serve(readiness, _operator.readiness_port), name="cronflow-readyz"))
 
 
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
-    """Stop the controller's workers (a pass in its thread finishes on its own) and the readiness endpoint."""
+    """Stop the controller's workers (a pass in its thread finishes on its own), the leader election
+    (giving up the lease, so that another operator takes over at once) and the readiness endpoint."""
     for task in _tasks:
         task.cancel()
+    if _elector is not None:
+        await asyncio.to_thread(_elector.release)

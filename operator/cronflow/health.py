@@ -1,5 +1,6 @@
-"""Readiness (`/readyz`): ready only while the controller runs and the API server answers every list
-that the operator's watches make, with the operator's own credentials.
+"""Readiness (`/readyz`): ready only while the controller runs, the API server answers every list
+that the operator's watches make, with the operator's own credentials, and it answers about the
+leader-election lease (a follower is Ready too: see Readiness.election).
 
 Liveness stays kopf's `/healthz` (the event loop answers): an unreachable API server makes the pod
 not Ready, not restarted. A watch is a list that stays open, so a failed list means that watch cannot
@@ -67,6 +68,10 @@ class Readiness:
     lister: Callable[[str, str], None] = list_once
     clock: Callable[[], float] = time.monotonic
     controller_running: bool = False
+    election: Callable[[], str | None] | None = None
+    """Why the leader election is not sound (leader.Elector.readiness), None when it is. A follower is
+    Ready: it watches, keeps its cache and takes over when the leader goes (the client-go and
+    controller-runtime convention); only an operator that cannot read its lease is not."""
     _checked_at: float | None = None
     _reason: str | None = field(default="not checked yet")
 
@@ -87,6 +92,8 @@ class Readiness:
         """None when ready, else why not."""
         if not self.controller_running:
             return "the controller has not started"
+        if self.election is not None and (reason := self.election()) is not None:
+            return f"leader election: {reason}"
         if self._checked_at is None:
             return "the API server has not been asked yet"
         age = self.clock() - self._checked_at

@@ -37,10 +37,13 @@ def api_client() -> client.ApiClient:
     return client.ApiClient(configuration)
 
 
-def call_kubeapi(call: Callable[..., Any], *args: Any, not_found: Any = ApiError, **kwargs: Any) -> Any:
+def call_kubeapi(
+    call: Callable[..., Any], *args: Any, not_found: Any = ApiError,
+    timeout: float | tuple[float, float] = 30, **kwargs: Any,
+) -> Any:
     """Make one API call; errors become ApiError. `not_found` (unless ApiError) is returned on a 404."""
     try:
-        return call(*args, **kwargs, _request_timeout=30)
+        return call(*args, **kwargs, _request_timeout=timeout)
     except ApiException as error:
         if error.status == 404 and not_found is not ApiError:
             return not_found
@@ -87,6 +90,38 @@ def custom_api() -> client.CustomObjectsApi:
 def apps_api() -> client.AppsV1Api:
     """The apps/v1 API (Deployments)."""
     return client.AppsV1Api(api_client())
+
+
+def coordination_api() -> client.CoordinationV1Api:
+    """The coordination.k8s.io/v1 API (the leader election's Lease)."""
+    return client.CoordinationV1Api(api_client())
+
+
+LEASE_TIMEOUT = (2.0, 3.0)
+"""connect, read: a lease call must answer well within the renew deadline (leader.RENEW_DEADLINE_SECONDS)."""
+
+
+class KubeLeases:
+    """The production `leader.LeaseApi`: plain JSON in and out."""
+
+    def read(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The Lease, None when there is none."""
+        response = call_kubeapi(coordination_api().read_namespaced_lease, name, namespace, not_found=None,
+                                timeout=LEASE_TIMEOUT, _preload_content=False)
+        if response is None:
+            return None
+        lease: dict[str, Any] = _json(response)
+        return lease
+
+    def create(self, namespace: str, body: Mapping[str, Any]) -> None:
+        """Create the Lease (409 when it exists)."""
+        call_kubeapi(coordination_api().create_namespaced_lease, namespace, dict(body), timeout=LEASE_TIMEOUT,
+                     _preload_content=False).release_conn()
+
+    def replace(self, namespace: str, name: str, body: Mapping[str, Any]) -> None:
+        """Replace the Lease, guarded by the body's resourceVersion (409 when it changed)."""
+        call_kubeapi(coordination_api().replace_namespaced_lease, name, namespace, dict(body),
+                     timeout=LEASE_TIMEOUT, _preload_content=False).release_conn()
 
 
 class KubeWriter:

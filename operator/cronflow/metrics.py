@@ -1,6 +1,6 @@
 """Prometheus metrics of the operator (served on --metrics-port)."""
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 RECONCILES = Counter("cronflow_reconciles_total", "ScheduledJob reconcile passes", ["result"])
 RECONCILE_SECONDS = Histogram(
@@ -10,6 +10,10 @@ RECONCILE_SECONDS = Histogram(
 RUNS = Counter("cronflow_runs_total", "Finished runs recorded in status", ["trigger", "status"])
 NOTIFICATION_FAILURES = Counter(
     "cronflow_notification_failures_total", "Notifications that failed after all retries", ["channel"]
+)
+
+LEADER = Gauge(
+    "cronflow_leader", "1 while this operator holds the lease and acts, 0 while it follows (writes nothing)"
 )
 
 

@@ -21,6 +21,10 @@ class OperatorSettings(BaseSettings):
     readiness_port: int = Field(
         0, ge=0, le=65535, description="port of /readyz (the controller runs, the API server answers); 0 for none"
     )
+    lease_namespace: str = Field(
+        "", description="namespace of the leader-election Lease; empty: POD_NAMESPACE (the operator's own, in a "
+        "pod), else the first watched namespace in sorted order, else default (when watching the whole cluster)"
+    )
     metrics_port: int = Field(9090, ge=0, le=65535, description="0 disables /metrics")
     smtp_host: str = Field("", description="SMTP server for email notifications; empty disables email")
     smtp_port: int = Field(587, ge=1, le=65535)

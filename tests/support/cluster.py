@@ -96,12 +96,13 @@ class Cluster:
         return events
 
     def operator_writes(self, since: int, namespace: str) -> list[str]:
-        """The operator's write requests in `namespace` after the mark, as 'verb resource/name'."""
+        """The operator's write requests in `namespace` after the mark, as 'verb resource/name'; not its
+        leader-election Lease, which it renews every few seconds whatever else it does."""
         return [
             f"{e['verb']} {e['objectRef'].get('resource')}/{e['objectRef'].get('subresource', '')}"
             f"{e['objectRef'].get('name', '')}"
             for e in self.operator_requests(since, namespace)
-            if e["verb"] in WRITE_VERBS
+            if e["verb"] in WRITE_VERBS and e["objectRef"].get("resource") != "leases"
         ]
 
 
@@ -165,6 +166,8 @@ class OperatorProcess:
         self.namespaces = [namespace] if isinstance(namespace, str) else list(namespace)
         self.namespace = self.namespaces[0]
         """The (first) namespace it watches."""
+        self.lease_namespace = min(self.namespaces)
+        """Where its leader-election Lease lives (the operator's default for a local run, given explicitly)."""
         self.log_path = log_path
         self.job_image = job_image
         self.verbose = verbose
@@ -177,7 +180,8 @@ class OperatorProcess:
     def grant_rbac(self) -> None:
         """The chart's rules for namespace scope: a Role in each namespace, the small ClusterRole."""
         for namespace in self.namespaces:
-            self.cluster.kubectl("apply", "-f", "-", input=json.dumps(operator_rbac(namespace)))
+            rbac = operator_rbac(namespace, leases=namespace == self.lease_namespace)
+            self.cluster.kubectl("apply", "-f", "-", input=json.dumps(rbac))
 
     def launch(self) -> float:
         """Start the process without waiting for it; returns the monotonic time it was started."""
@@ -186,6 +190,7 @@ class OperatorProcess:
         args = [sys.executable, "-m", "cronflow"]
         for namespace in self.namespaces:
             args += ["--namespace", namespace]
+        args += ["--lease-namespace", self.lease_namespace]
         args += ["--job-image", self.job_image, "--liveness-port", str(self.liveness_port),
                  "--metrics-port", str(self.metrics_port), *(["--verbose"] if self.verbose else [])]
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor

@@ -9,15 +9,20 @@ REPO = Path(__file__).resolve().parents[2]
 OPERATOR_USER = "cronflow-operator"
 
 
-def operator_rbac(namespace: str) -> dict[str, Any]:
-    """A Role with the chart's rules in `namespace` and the chart's small ClusterRole, bound to the user."""
+def operator_rbac(namespace: str, leases: bool = False) -> dict[str, Any]:
+    """A Role with the chart's rules in `namespace` and the chart's small ClusterRole, bound to the user;
+    with `leases`, also the chart's Role for the leader election's Lease in `namespace`."""
     files = REPO / "charts/cronflow/files"
     subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": OPERATOR_USER}]
     items: list[dict[str, Any]] = []
-    for kind, rules_file, meta in (
+    roles = [
         ("Role", "rbac-rules.yaml", {"name": "cronflow-operator", "namespace": namespace}),
         ("ClusterRole", "rbac-cluster-rules.yaml", {"name": "cronflow-operator-observer"}),
-    ):
+    ]
+    if leases:
+        roles.append(("Role", "rbac-lease-rules.yaml", {"name": "cronflow-operator-leader-election",
+                                                       "namespace": namespace}))
+    for kind, rules_file, meta in roles:
         rules = yaml.safe_load((files / rules_file).read_text())
         binding_kind = "RoleBinding" if kind == "Role" else "ClusterRoleBinding"
         items += [

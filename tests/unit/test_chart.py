@@ -17,6 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "cronflow"
 RULES = yaml.safe_load((CHART / "files" / "rbac-rules.yaml").read_text())
 CLUSTER_RULES = yaml.safe_load((CHART / "files" / "rbac-cluster-rules.yaml").read_text())
+LEASE_RULES = yaml.safe_load((CHART / "files" / "rbac-lease-rules.yaml").read_text())
+LEASE_ROLE = "cronflow-leader-election"
 CRD = yaml.safe_load((REPO / "crds" / "scheduledjobs.cronflow.dev.yaml").read_text())
 NAMESPACE = "cronflow-system"
 SERVICE_ACCOUNT = [{"kind": "ServiceAccount", "name": "cronflow", "namespace": NAMESPACE}]
@@ -107,11 +109,15 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
         "CustomResourceDefinition",
         "Deployment",
         "NetworkPolicy",
+        "Role",
+        "RoleBinding",
         "Service",
         "ServiceAccount",
     ]
     assert env(objects) == {
         "POD_ID": {"fieldRef": {"fieldPath": "metadata.name"}},
+        "POD_NAME": {"fieldRef": {"fieldPath": "metadata.name"}},
+        "POD_NAMESPACE": {"fieldRef": {"fieldPath": "metadata.namespace"}},
         "CRONFLOW_NAMESPACES": "",
         "CRONFLOW_JOB_IMAGE": "cronflow-job:dev",
         "CRONFLOW_LOG_FORMAT": "json",
@@ -156,7 +162,7 @@ def test_cluster_scope_binds_both_rules_files_cluster_wide(helm: str) -> None:
     objects = template(helm)
     assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow", RULES)
     assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow-observer", CLUSTER_RULES)
-    assert "Role" not in kinds(objects)
+    assert [obj["metadata"]["name"] for obj in objects if obj["kind"] == "Role"] == [LEASE_ROLE]
 
 
 def test_cluster_scope_with_watch_namespaces_watches_only_those(helm: str) -> None:
@@ -177,18 +183,43 @@ def test_namespace_scope_grants_the_rules_only_in_each_watched_namespace(
 ) -> None:
     objects = template(helm, *values)
     assert env(objects)["CRONFLOW_NAMESPACES"] == ",".join(watched)
-    roles = [obj for obj in objects if obj["kind"] == "Role"]
+    roles = [obj for obj in objects if obj["kind"] == "Role" and obj["metadata"]["name"] != LEASE_ROLE]
     assert sorted(role["metadata"]["namespace"] for role in roles) == watched
     for namespace in watched:
         in_namespace = [obj for obj in objects if obj["metadata"].get("namespace") == namespace]
         assert_bound(in_namespace, "Role", "cronflow", RULES)
-    assert kinds(objects).count("RoleBinding") == len(watched)
+    assert kinds(objects).count("RoleBinding") == len(watched) + 1  # and the lease's
     # Cluster-wide only the observer's reads that kopf needs (namespaces, CRDs).
     assert [obj["metadata"]["name"] for obj in objects if obj["kind"] == "ClusterRole"] == [
         f"{NAMESPACE}:cronflow-observer"
     ]
     assert_bound(objects, "ClusterRole", f"{NAMESPACE}:cronflow-observer", CLUSTER_RULES)
     assert kinds(objects).count("ClusterRoleBinding") == 1
+
+
+@pytest.mark.parametrize("values", [[], ["rbac.scope=namespace", "watchNamespaces={team-a,team-b}"]])
+def test_the_lease_role_grants_only_leases_and_only_in_the_release_namespace(helm: str, values: list[str]) -> None:
+    objects = template(helm, *values)
+    assert LEASE_RULES == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}
+    ]
+    in_release = [obj for obj in objects if obj["metadata"].get("namespace") == NAMESPACE]
+    assert_bound(in_release, "Role", LEASE_ROLE, LEASE_RULES)
+    assert [obj["metadata"]["namespace"] for obj in objects if obj["metadata"]["name"] == LEASE_ROLE] == [
+        NAMESPACE, NAMESPACE
+    ]
+    # No other role of the operator grants leases.
+    others = [obj for obj in objects
+              if obj["kind"] in ("Role", "ClusterRole") and obj["metadata"]["name"] != LEASE_ROLE]
+    assert not [rule for obj in others for rule in obj["rules"] if "coordination.k8s.io" in rule["apiGroups"]]
+    # The identity and the lease's namespace come from the downward API.
+    assert env(objects)["POD_NAME"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    assert env(objects)["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+
+
+def test_replicas_come_from_values_and_default_to_one(helm: str) -> None:
+    assert only(template(helm), "Deployment")["spec"]["replicas"] == 1
+    assert only(template(helm, "replicas=2"), "Deployment")["spec"]["replicas"] == 2
 
 
 def test_cluster_wide_objects_are_named_per_release_namespace(helm: str) -> None:
@@ -463,7 +494,8 @@ def test_job_network_policy_for_a_cluster_wide_operator_needs_its_namespaces(hel
         ("image.pullPolicy=Sometimes", "at '/image/pullPolicy': value must be one of"),
         ("watchNamespaces={Team_A}", "at '/watchNamespaces/0'"),
         ("crds.install=maybe", "at '/crds/install': got string, want boolean"),
-        ("replicas=2", "additional properties 'replicas' not allowed"),
+        ("replicas=-1", "at '/replicas': minimum: got -1, want 0"),
+        ("replicas=two", "at '/replicas': got string, want integer"),
         ("smtp.password=hunter2", "additional properties 'password' not allowed"),
         ("networkPolicy.restrictEgress=yes", "at '/networkPolicy/restrictEgress': got string, want boolean"),
         ("jobNetworkPolicy.egress[0].too[0].ipBlock.cidr=10.0.0.0/8", "additional properties 'too' not allowed"),

@@ -133,3 +133,59 @@ def test_a_gone_scheduledjob_releases_its_jobs(monkeypatch: pytest.MonkeyPatch) 
     asyncio.run(scenario())
     assert writer.writes == ["patch Job/nightly-1"]
     assert passes.calls == 0
+
+
+def test_a_follower_runs_no_pass_and_on_becoming_leader_runs_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes = Passes()
+    ctl, _ = make(monkeypatch, passes)
+    ctl.set_leading(False)
+    other = ("team-b", "hourly")
+    gone_with_jobs = ("team-c", "gone")
+    held = {"metadata": {"name": "gone-1", "namespace": "team-c", "resourceVersion": "3",
+                         "finalizers": ["cronflow.dev/result"]}}
+    writer = FakeWriter(sj=dict(SJ), jobs={"gone-1": held})
+    ctl.writer = writer
+    seen = Indexes(scheduledjobs={KEY: [SJ], other: [SJ]}, cronjobs={}, watchers={}, jobs={gone_with_jobs: [held]})
+
+    async def scenario() -> None:
+        ctl.add(KEY)  # an event while following: queued, not run
+        task = asyncio.create_task(ctl.run(seen))
+        await asyncio.sleep(0.3)
+        assert passes.calls == 0 and writer.writes == []
+        ctl.set_leading(True)  # the queued key, every other ScheduledJob, and the gone one's Jobs
+        async with asyncio.timeout(5):
+            while passes.calls < 2 or not writer.writes:
+                await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert passes.calls == 2
+    assert writer.writes == ["patch Job/gone-1"]
+
+
+def test_after_losing_the_lease_no_new_pass_starts_and_one_in_flight_finishes(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes = Passes()
+    passes.release.clear()
+    ctl, _ = make(monkeypatch, passes)
+
+    async def scenario() -> None:
+        ctl.add(KEY)
+        task = asyncio.create_task(ctl.run(indexes()))
+        await asyncio.to_thread(passes.entered.wait, 5)
+        ctl.set_leading(False)  # lost mid-pass
+        ctl.add(KEY)
+        passes.release.set()
+        await asyncio.sleep(0.3)
+        assert passes.calls == 1, "the pass in flight finished; the key queued meanwhile waits"
+        ctl.set_leading(True)
+        async with asyncio.timeout(5):
+            while passes.calls < 2:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert passes.calls == 2, "the queued key and the full resync's coalesce into one pass"
+    assert ctl.leading

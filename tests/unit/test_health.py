@@ -62,3 +62,13 @@ def test_a_check_that_has_not_come_back_for_too_long_is_not_ready() -> None:
     readiness.refresh()
     clock.now += health.STALE_SECONDS + 1  # the next round still waits for the API server
     assert readiness.answer() == f"no answer from the API server for {health.STALE_SECONDS + 1:.0f} s"
+
+
+def test_not_ready_while_the_leader_election_has_no_answer_about_its_lease() -> None:
+    reason: list[str | None] = ["no answer about lease ns/cronflow-operator-x yet"]
+    readiness = health.Readiness(health.watch_lists(["ns"]), lister=lambda *_: None, clock=Clock(),
+                                 controller_running=True, election=lambda: reason[0])
+    readiness.refresh()
+    assert readiness.answer() == "leader election: no answer about lease ns/cronflow-operator-x yet"
+    reason[0] = None  # leader or follower alike
+    assert readiness.answer() is None
