@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Builds pinned upstream binaries from Go modules into the version-keyed cache ($BIN_DIR).
 # Sourced by hack/cluster after hack/lib/globals.sh; log() and die() come from hack/cluster.
-# Globals: BIN_DIR K8S_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION
+# Globals: BIN_DIR K8S_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION CONTROL_PLANE_VERSION
+# Globals: CONTROL_PLANE_BIN_DIR
 
 # go_build_wrapped MODULE VERSION OUT LDFLAGS PKG... : (OUT: a folder ending in / or, for one PKG, a file) builds PKGs of MODULE@VERSION through a
 # throw-away wrapper module, since `go install` refuses modules that carry replace directives.
@@ -59,8 +60,9 @@ compile_with_progress() {
   return "$rc"
 }
 
+# k8s_ldflags VERSION: the version stamps `kubectl version` and /version report.
 k8s_ldflags() {
-  local v=$K8S_VERSION minor
+  local v=$1 minor
   minor=${v#v1.}; minor=${minor%%.*}
   local date flags="" pkg
   date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -71,17 +73,27 @@ k8s_ldflags() {
   echo "$flags"
 }
 
-# build_kubernetes, build_etcd, build_helm: each builds its binaries into $BIN_DIR unless they are there.
-build_kubernetes() {
-  local want=() c
-  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
-    if [[ -x $BIN_DIR/$c ]]; then log "cached: $c ($K8S_VERSION)"; else want+=("k8s.io/kubernetes/cmd/$c"); fi
+# build_k8s_components VERSION DIR COMPONENT...: those of the components missing from DIR, at VERSION.
+build_k8s_components() {
+  local version=$1 dir=$2 want=() c
+  shift 2
+  for c in "$@"; do
+    if [[ -x $dir/$c ]]; then log "cached: $c ($version)"; else want+=("k8s.io/kubernetes/cmd/$c"); fi
   done
   ((${#want[@]})) || return 0
-  log "building ${#want[@]} Kubernetes $K8S_VERSION component(s) from Go modules (cold: about 8 minutes on 2 cores)"
+  log "building ${#want[@]} Kubernetes $version component(s) from Go modules (cold: about 8 minutes on 2 cores)"
   local t0=$SECONDS
-  go_build_wrapped k8s.io/kubernetes "$K8S_VERSION" "$BIN_DIR/" "$(k8s_ldflags)" "${want[@]}"
-  log "Kubernetes components built in $((SECONDS - t0)) s"
+  mkdir -p "$dir"
+  go_build_wrapped k8s.io/kubernetes "$version" "$dir/" "$(k8s_ldflags "$version")" "${want[@]}"
+  log "Kubernetes $version components built in $((SECONDS - t0)) s"
+}
+
+# build_kubernetes, build_etcd, build_helm: each builds its binaries into $BIN_DIR unless they are there;
+# the control plane (API server, controller-manager, scheduler) at $CONTROL_PLANE_VERSION, which is
+# the node's version unless CRONFLOW_CONTROL_PLANE=newest selects the newest pin (hack/lib/globals.sh).
+build_kubernetes() {
+  build_k8s_components "$K8S_VERSION" "$BIN_DIR" kubelet kube-proxy kubectl
+  build_k8s_components "$CONTROL_PLANE_VERSION" "$CONTROL_PLANE_BIN_DIR" kube-apiserver kube-controller-manager kube-scheduler
 }
 
 build_etcd() {
@@ -127,4 +139,7 @@ cmd_build() {
   mkdir -p "$BIN_DIR"
   for c in "${components[@]}"; do "build_$c"; done
   log "binaries in $BIN_DIR: $(cd "$BIN_DIR" && echo *)"
+  if [[ $CONTROL_PLANE_BIN_DIR != "$BIN_DIR" && -d $CONTROL_PLANE_BIN_DIR ]]; then
+    log "control plane $CONTROL_PLANE_VERSION in $CONTROL_PLANE_BIN_DIR: $(cd "$CONTROL_PLANE_BIN_DIR" && echo *)"
+  fi
 }

@@ -7,11 +7,16 @@
 # shellcheck disable=SC2034  # the variables are read by the files that source this one
 # shellcheck source-path=SCRIPTDIR
 
-source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"  # K8S_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"  # K8S_VERSION K8S_NEWEST_VERSION ETCD_VERSION HELM_VERSION COREDNS_VERSION
 
 # Caches (kept across clusters) and the cluster's state (reset by `hack/cluster down`).
 CACHE_DIR=${CRONFLOW_CACHE:-$HOME/.cache/cronflow}
 BIN_DIR=$CACHE_DIR/k8s/$K8S_VERSION/bin
+# The control plane's version: K8S_VERSION, or with CRONFLOW_CONTROL_PLANE=newest K8S_NEWEST_VERSION
+# (hack/cluster refuses other values).
+CONTROL_PLANE_VERSION=$K8S_VERSION
+[[ ${CRONFLOW_CONTROL_PLANE:-pinned} != newest ]] || CONTROL_PLANE_VERSION=$K8S_NEWEST_VERSION
+CONTROL_PLANE_BIN_DIR=$CACHE_DIR/k8s/$CONTROL_PLANE_VERSION/bin
 IMAGE_CACHE=$CACHE_DIR/images
 STATE_DIR=${CRONFLOW_CLUSTER_DIR:-$CACHE_DIR/cluster}
 PKI_DIR=$STATE_DIR/pki
