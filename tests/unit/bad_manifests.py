@@ -99,8 +99,9 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("query-name-empty", _flow(query={"": "x"}), "query parameter names must be 1 to 256 characters"),
     ("json-and-form", _flow(json_={"a": 1}, form={"fileField": "file"}), _TWO_BODIES),
-    ("json-with-binary-path", _flow(json_=[1, 2], binaryPath="flows/a.bin"), _BODY_AND_FLOW_BODY),
-    ("json-false-with-input-dir", _flow(json_=False, inputDir="in"), _BODY_AND_FLOW_BODY),
+    ("json-not-an-object", _flow(json_=[1, 2]), "spec.flow.json in body must be of type object"),
+    ("json-with-binary-path", _flow(json_={"a": 1}, binaryPath="flows/a.bin"), _BODY_AND_FLOW_BODY),
+    ("json-empty-with-input-dir", _flow(json_={}, inputDir="in"), _BODY_AND_FLOW_BODY),
     ("form-with-settings", _flow(form={"fileField": "file"}, settings={"tags": []}), _BODY_AND_FLOW_BODY),
     (
         "form-with-a-content-type-header",

@@ -43,8 +43,8 @@ TRANSLATED: list[tuple[str, dict[str, Any]]] = [
         {"endpoint": f"{APP}/assemblies/import", "method": "GET", "query": {"accession": "PRJ1", "full": "1"}},
     ),
     (
-        f"@daily curl --json '[1, 2]' {APP}/b",
-        {"endpoint": f"{APP}/b", "method": "POST", "json": [1, 2], "headers": {"Accept": "application/json"}},
+        f"""@daily curl --json '{{"all": true}}' {APP}/b""",
+        {"endpoint": f"{APP}/b", "method": "POST", "json": {"all": True}, "headers": {"Accept": "application/json"}},
     ),
     ("@hourly curl app/cronjob/c", {"endpoint": "http://app/cronjob/c", "method": "GET"}),
     (
@@ -85,6 +85,7 @@ REFUSED: list[tuple[str, str]] = [
     (f"0 6 * * * LANG=C curl {APP}/a", "sets a variable"),
     (f"0 6 * * * curl -d 'a=1&b=2' {APP}/a", "the body is not JSON"),
     (f"0 6 * * * curl -d @payload.json {APP}/a", "read from a file"),
+    (f"0 6 * * * curl --json '[1, 2]' {APP}/a", "the JSON body is not an object"),
     (f"0 6 * * * curl -F file=@x.csv {APP}/a", "a multipart form"),
     (f"0 6 * * * curl -o /tmp/out {APP}/a", "writes the answer to a file"),
     (f"0 6 * * * curl -I {APP}/a", "curl option -I has no cronflow equivalent"),

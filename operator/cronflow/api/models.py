@@ -153,8 +153,6 @@ EmailAddress = Annotated[
 LabelValue = Annotated[str, Field(max_length=63)]
 Token = Annotated[str, Field(max_length=128)]
 """A trigger or resume token: any new value asks for the action once."""
-AnyJson = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
-"""Any JSON value passed on as it is (no type: an object, a list, a string, a number or a boolean)."""
 FreeFormObject = Annotated[
     dict[str, Any],
     WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
@@ -320,8 +318,9 @@ class Flow(_Model):
     """Sent as input_dir in the flow body."""
     settings: FreeFormObject | None = None
     """Forwarded to the flow service in the flow body (keys converted to snake_case)."""
-    json_body: Annotated[AnyJson, Field(alias="json")] = None
-    """A JSON body (any JSON value) sent instead of the flow body, keys as written."""
+    json_body: Annotated[FreeFormObject | None, Field(alias="json")] = None
+    """A JSON object sent as the body instead of the flow body, keys as written (an object: CEL rules can
+    only see fields that have a type)."""
     form: (
         Annotated[
             Form,

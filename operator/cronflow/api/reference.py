@@ -96,7 +96,7 @@ def _field(path: str, node: dict[str, Any], required: bool, checked: bool) -> st
 def _type(node: dict[str, Any]) -> str:
     kind = str(node.get("type", "any"))
     if node.get("x-kubernetes-preserve-unknown-fields"):
-        return "object (free-form, kept as given)" if "type" in node else "any JSON value (kept as given)"
+        return "object (free-form, kept as given)"
     if kind == "array":
         return f"list of {_type(node['items'])}"
     if kind == "object" and isinstance(node.get("additionalProperties"), dict):

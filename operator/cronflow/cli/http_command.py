@@ -335,11 +335,14 @@ def _add_body(flow: dict[str, Any], request: Request) -> None:
     if not request.data:
         return  # an empty body: the run sends the flow body, `{}` with no flow fields set
     try:
-        flow["json"] = json.loads(request.data)
+        body = json.loads(request.data)
     except ValueError:
         raise Untranslatable(
             "the body is not JSON (cronflow sends a JSON body or a multipart form, not form-encoded data)"
         ) from None
+    if not isinstance(body, dict):
+        raise Untranslatable("the JSON body is not an object (flow.json holds a JSON object)")
+    flow["json"] = body
     content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), None)
     if content_type is not None and "json" not in content_type.lower():
         raise Untranslatable(f"Content-Type {content_type!r}: cronflow sends JSON bodies as application/json")
