@@ -64,6 +64,18 @@ CEL_MESSAGES = frozenset(
     rule["message"] for node in _schema_nodes(_ROOT["properties"]["spec"]) for rule in node.get(VALIDATIONS_KEY, [])
 )
 """The message of every CEL rule on the spec: a pydantic value error with one of these is the CEL mirror."""
+CEL_MESSAGE_EXPRESSIONS = tuple(
+    re.compile(re.escape(rule["message"]).replace(re.escape("..."), ".*"))
+    for node in _schema_nodes(_ROOT["properties"]["spec"])
+    for rule in node.get(VALIDATIONS_KEY, [])
+    if "messageExpression" in rule
+)
+"""Rules whose message names the bad value (messageExpression): their static message with `...` for it."""
+
+
+def is_cel_message(message: str) -> bool:
+    """Whether a pydantic value error's `message` is one of a CEL rule's mirror."""
+    return message in CEL_MESSAGES or any(pattern.fullmatch(message) for pattern in CEL_MESSAGE_EXPRESSIONS)
 NAME_MESSAGE: str = next(r["message"] for r in _ROOT[VALIDATIONS_KEY] if "metadata.name" in r["rule"])
 """The CRD's rule on the whole object (it has no Python mirror in the models: they see the spec only)."""
 PYTHON_ONLY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace() and c not in "\t\n\f\r ")
@@ -149,7 +161,7 @@ def model_verdict(case: Case) -> ModelVerdict:
             if error["type"] == "value_error":
                 message = str(error["ctx"]["error"])
                 problem = Problem(where, "value_error", message)
-                (schema if message in CEL_MESSAGES else operator).append(problem)
+                (schema if is_cel_message(message) else operator).append(problem)
             else:
                 schema.append(Problem(where, error["type"], error["msg"], null=error["input"] is None))
     except Exception as exc:  # the point of the oracle: anything but a ValidationError is a bug
