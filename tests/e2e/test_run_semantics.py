@@ -162,8 +162,8 @@ def test_a_form_sends_the_claimed_file_to_a_job_submission_service(
     assert json.loads(result["completion"]["httpResult"]["response"])["state"] == "Complete"
 
     job = node.get_json("-n", namespace, "job", result["job"])
-    mounts = job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
-    assert mounts and all(mount.get("readOnly") for mount in mounts)
+    mounts = {m["mountPath"]: m for m in job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["/input"]["readOnly"] is True  # the claimed file is read, never written
 
 
 def test_a_form_without_a_claimed_file_sends_an_empty_file(

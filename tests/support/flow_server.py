@@ -141,20 +141,20 @@ class FlowHandler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(dict(self.headers)).encode(), mirrored)
         elif route == "/error":
             self._json(200, {"status": "ERROR", "msg": "the flow binary was not found"})
-        elif self.path == "/ok":
+        elif route == "/ok":
             cookies = [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
             self._send(200, b'{"accepted": true}', [*cookies, ("X-Request-Id", "r-1")])
-        elif self.path == "/echo":
+        elif route == "/echo":
             echoed = json.dumps({"authorization": self.headers.get("Authorization")}).encode()
             self._send(200, echoed)
-        elif self.path == "/fail":
+        elif route == "/fail":
             self._send(500, b"boom", content_type="text/plain")
-        elif self.path == "/redirect":
+        elif route == "/redirect":
             self._send(302, b"", [("Location", "/ok")])
-        elif self.path == "/slow":
+        elif route == "/slow":
             self.server.state.release.wait(5)
             self._send(200, b"late")
-        elif self.path == "/cjk":
+        elif route == "/cjk":
             self._send(200, CJK_TEXT.encode(), content_type="text/plain; charset=utf-8")
         else:
             self._send(404, b"no such path", content_type="text/plain")
