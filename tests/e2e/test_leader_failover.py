@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cronflow import leader
-from tests.support.cluster import Cluster, OperatorProcess, wait_until
+from tests.support.cluster import Cluster, OperatorProcess, two_operators, wait_until
 from tests.support.flow_server import Server
 from tests.support.manifests import scheduledjob
 
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def operators(node: Cluster, crd: None, namespace: str, tmp_path: Path) -> Iterator[list[OperatorProcess]]:
-    procs = [OperatorProcess(node, namespace, tmp_path / f"operator-{n}.log") for n in ("a", "b")]
-    procs[0].grant_rbac()
-    for proc in procs:
-        proc.start()
-    yield procs
-    for proc in procs:
-        proc.stop()
+    yield from two_operators(node, namespace, tmp_path)
 
 
 def results(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:

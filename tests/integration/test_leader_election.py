@@ -12,7 +12,7 @@ import pytest
 
 from cronflow import leader
 from tests.support import manifests
-from tests.support.cluster import Cluster, OperatorProcess, wait_until
+from tests.support.cluster import Cluster, OperatorProcess, two_operators, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -22,14 +22,7 @@ WRITE_LINES = ("applied CronJob", "patched status of ScheduledJob", "created Job
 
 @pytest.fixture
 def operators(cluster: Cluster, crd: None, namespace: str, tmp_path: Path) -> Iterator[list[OperatorProcess]]:
-    """Two `python -m cronflow` for the same namespace, started one after the other."""
-    procs = [OperatorProcess(cluster, namespace, tmp_path / f"operator-{n}.log") for n in ("a", "b")]
-    procs[0].grant_rbac()
-    for proc in procs:
-        proc.start()
-    yield procs
-    for proc in procs:
-        proc.stop()
+    yield from two_operators(cluster, namespace, tmp_path)
 
 
 def roles(procs: list[OperatorProcess], timeout: float = 30) -> tuple[OperatorProcess, OperatorProcess]:

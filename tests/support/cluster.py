@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -267,3 +267,14 @@ class OperatorProcess:
     def log(self) -> str:
         """What the operator printed so far."""
         return self.log_path.read_text(errors="replace")
+
+
+def two_operators(cluster: Cluster, namespace: str, logs: Path) -> Iterator[list[OperatorProcess]]:
+    """Two `python -m cronflow` for the same namespace, started one after the other, stopped at the end."""
+    procs = [OperatorProcess(cluster, namespace, logs / f"operator-{n}.log") for n in ("a", "b")]
+    procs[0].grant_rbac()
+    for proc in procs:
+        proc.start()
+    yield procs
+    for proc in procs:
+        proc.stop()
