@@ -173,3 +173,27 @@ def test_imported_crontab_applies_and_reconciles(cluster: Cluster, namespace: st
     lineage = cluster.get_json("-n", namespace, "sj", "helpers-add-lineage")
     assert lineage["spec"]["flow"]["headersSecretRef"] == {"name": "helpers-add-lineage-credentials"}
     assert "change-me" not in json.dumps(lineage)
+
+
+def test_status_says_when_no_operator_has_reconciled_the_scheduledjob(
+    cluster: Cluster, namespace: str, scheduled_job: str
+) -> None:
+    unwatched = plugin(cluster, namespace, "status", scheduled_job)
+    assert unwatched.returncode == 0, unwatched.stderr
+    assert f"no operator has reconciled {scheduled_job} yet" in unwatched.stderr
+    assert f"watches namespace {namespace}?" in unwatched.stderr
+    assert ["STATE", "<none>"] in [line.split() for line in unwatched.stdout.splitlines()]
+
+
+def test_status_shows_the_ready_condition_once_an_operator_reconciled_it(
+    cluster: Cluster, namespace: str, scheduled_job: str, operator: OperatorProcess
+) -> None:
+    def ready() -> bool:
+        return bool(plugin(cluster, namespace, "status", scheduled_job).stdout.count("READY"))
+
+    wait_until("the operator to set Ready", ready, timeout=60)
+    result = plugin(cluster, namespace, "status", scheduled_job)
+    assert result.stderr == ""
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
+    assert rows["STATE"] == ["ENABLED"]
+    assert rows["READY"] == ["True", "Reconciled:", "CronJob", "is", "up", "to", "date"]

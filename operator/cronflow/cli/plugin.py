@@ -20,6 +20,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from cronflow import names
 from cronflow.cli import crontab
+from cronflow.cli.summary import reconcile_note, status_table
 from cronflow.cli.tables import next_runs_table, results_table, run_times_table
 from cronflow.schedule import backfill_times, format_time, load_time_zone, next_run_times
 
@@ -98,9 +99,20 @@ def backfill(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
             f"({len(times)} scheduled times)")
 
 
+def status(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
+    """State, conditions, the last result and the next runs; says so when no operator has reconciled it."""
+    obj = jobs.get(args.name)
+    _note_unreconciled(obj)
+    if args.output:
+        return structured({"status": obj.get("status") or {}}, args.output)
+    return status_table(obj)
+
+
 def results(jobs: ScheduledJobs, args: argparse.Namespace) -> str:
     """The recorded results, newest first."""
-    recorded = (jobs.get(args.name).get("status") or {}).get("results") or []
+    obj = jobs.get(args.name)
+    _note_unreconciled(obj)
+    recorded = (obj.get("status") or {}).get("results") or []
     if args.output:
         return structured({"results": recorded}, args.output)
     if not recorded:
@@ -161,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_options(connection, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command: Callable[[ScheduledJobs, argparse.Namespace], str]
-    for command in (trigger, enable, disable, resume, backfill, results, next_runs):
+    for command in (trigger, enable, disable, resume, backfill, status, results, next_runs):
         name = "next" if command is next_runs else command.__name__
         summary = (command.__doc__ or "").strip()
         sub = commands.add_parser(name, parents=[connection], help=summary, description=summary)
@@ -173,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--from", dest="start", required=True, type=_time, help="first scheduled time (RFC 3339)")
             sub.add_argument("--to", dest="end", required=True, type=_time, help="end, excluded (RFC 3339)")
             sub.add_argument("--dry-run", action="store_true", help="list the scheduled times, change nothing")
-        if command in (results, next_runs):
+        if command in (status, results, next_runs):
             sub.add_argument("-o", "--output", choices=("json", "yaml"), help="print as JSON or YAML, not a table")
     summary = (import_crontab.__doc__ or "").strip()
     importer = commands.add_parser("import", help="Translate another scheduler's jobs into ScheduledJobs.")
@@ -258,6 +270,11 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _note_unreconciled(obj: dict[str, Any]) -> None:
+    if (note := reconcile_note(obj)) is not None:
+        _note(note)
 
 
 def _note(message: str) -> None:
