@@ -17,9 +17,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from bench import apply, bulk, oracle, restart, results, skew, trigger
+from bench import apply, bulk, floor, oracle, restart, results, skew, trigger
 from bench.cluster import ensure_job_image
 from bench.context import Context, loadavg
 from bench.kube import Kube
@@ -30,6 +30,7 @@ PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew", "oracle")
 DEFAULT_PARTS = PARTS[:-1]
 """The oracle (validation, not performance; about a minute for 2,000 cases) runs only when named."""
 RESTART_SIZE = 1000
+"""The restart part runs after every bulk of at least this many ScheduledJobs (smoke: after the largest)."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -41,6 +42,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<UTC date-time>.json)")
     parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
                         help=f"subset of {','.join(PARTS)} (default: all but oracle)")
+    parser.add_argument("--floor-concurrency", type=int, default=floor.OPERATOR_WORKERS,
+                        help=f"requests in flight of the bulk floor's workers (default {floor.OPERATOR_WORKERS}, "
+                             "as many as the operator's workers)")
+    parser.add_argument("--floor-writes", default="create",
+                        help="how the bulk floor writes each CronJob: create, apply (server-side), or both "
+                             "comma-separated (ratios use the first)")
     parser.add_argument("--samples", type=int, help="samples of apply and trigger (default 100; smoke: 20)")
     parser.add_argument("--runs", type=int, help="runs of the result part (default 50; smoke: 10)")
     parser.add_argument("--skew-minutes", type=int, default=3, help="scheduled minutes of the skew part")
@@ -53,6 +60,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.parts.split(",")) - set(PARTS)
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    if not args.floor_writes or set(args.floor_writes.split(",")) - {"create", "apply"}:
+        parser.error("--floor-writes: create, apply or both")
     return args
 
 
@@ -82,7 +91,8 @@ async def main_async(args: argparse.Namespace) -> int:
     async with Kube(cluster.kubeconfig) as kube:
         report["versions"] = await versions(kube)
         ctx = Context(cluster=cluster, kube=kube, log_dir=log_dir, profile_dir=args.profile, smoke=args.smoke)
-        restart_size = RESTART_SIZE if RESTART_SIZE in sizes else max(sizes)
+        restart_sizes = [size for size in sizes if size >= RESTART_SIZE] or [max(sizes)]
+        floor_writes = [cast(floor.CronJobWrite, write) for write in args.floor_writes.split(",")]
 
         async def part(name: str, body: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
             nonlocal failed
@@ -101,14 +111,20 @@ async def main_async(args: argparse.Namespace) -> int:
         if "apply" in parts:
             report["apply"] = await part("apply", lambda: apply.run(ctx, samples))
         if "bulk" in parts or "restart" in parts:
-            report["bulk"] = []
-            for size in sizes if "bulk" in parts else [restart_size]:
-                with_restart = "restart" in parts and size == restart_size
+            report["bulk"], report["restart"] = [], []
+            for size in sizes if "bulk" in parts else restart_sizes:
+                if "bulk" in parts:
+                    floors = [await part(f"floor {size} ({write})", functools.partial(
+                        floor.run, ctx, size, args.floor_concurrency, write)) for write in floor_writes]
+                with_restart = "restart" in parts and size in restart_sizes
                 figures = await part(f"bulk {size}", functools.partial(
                     bulk.run, ctx, size, restart.after_bulk if with_restart else None))
                 if with_restart:
-                    report["restart"] = figures.pop("after", None) or {"error": figures.get("error", "not run")}
+                    report["restart"].append(
+                        figures.pop("after", None) or {"objects": size, "error": figures.get("error", "not run")})
                 if "bulk" in parts:
+                    figures = bulk.with_floor(figures, floors[0])
+                    figures["other_floors"] = floors[1:]
                     report["bulk"].append(figures)
         if "trigger" in parts:
             report["trigger"] = await part("trigger", lambda: trigger.run(ctx, samples))

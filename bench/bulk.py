@@ -11,11 +11,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.cluster import quiet_after, request_counts
+from bench.cluster import Request, quiet_after, request_counts
 from bench.context import Context, Scope, part_result, scope
 from bench.kube import Watch, wait_for
 from bench.manifests import scheduledjob, scheduledjob_of
-from bench.track import FirstSeen, status_written
+from bench.track import FirstSeen, Progress, status_written
 
 After = Callable[[Context, Scope], Awaitable[dict[str, Any]]]
 
@@ -34,19 +34,24 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
                    await Watch(ctx.kube, "scheduledjobs", ns, statuses).start()]
         names = [f"bulk-{i}" for i in range(size)]
         timeout = 120 + size * 0.3
+        progress = Progress(f"bulk {size}", {"CronJobs": lambda: len(owned), "statuses": lambda: len(statuses),
+                                             "operator MB": lambda: round(operator.rss_mb())})
         try:
             start = time.monotonic()
+            progress.start()
             await ctx.kube.create_many("scheduledjobs", ns, [scheduledjob(n, ns) for n in names])
             created = time.monotonic()
             await wait_for(f"{size} CronJobs", owned.has_all(names), timeout=timeout, every=0.05)
             await wait_for(f"{size} statuses", statuses.has_all(names), timeout=timeout, every=0.05)
         finally:
+            await progress.stop()
             for watch in watches:
                 await watch.stop()
         all_cronjobs = max(owned.times[n] for n in names) - start
         all_statuses = max(statuses.times[n] for n in names) - start
         cpu_busy = operator.cpu_seconds() - cpu_before
         requests = await quiet_after(audit, quiet=5, timeout=60 + size * 0.05)
+        rss_peak = operator.rss_peak_mb()
         figures: dict[str, Any] = {
             "size": size,
             "create_seconds": round(created - start, 2),
@@ -55,11 +60,33 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
             "per_second": round(size / all_statuses, 1),
             "operator_rss_mb_idle": rss_before,
             "operator_rss_mb": operator.rss_mb(),
+            "operator_rss_mb_peak": rss_peak,
             "operator_cpu_seconds": operator.cpu_seconds(),
             "operator_cpu_seconds_until_done": round(cpu_busy, 2),
             "operator_cpu_share_until_done": round(cpu_busy / all_statuses, 2),
             "requests": request_counts(requests, per=size),
+            "writes_per_scheduledjob": writes_per_scheduledjob(requests, size),
         }
         if after is not None:
             figures["after"] = await after(ctx, sc)
         return part_result(sc, began, **figures)
+
+
+def writes_per_scheduledjob(requests: list[Request], size: int) -> dict[str, float]:
+    """The operator's writes per created ScheduledJob: all, those answered 2xx/3xx, and those refused (retried)."""
+    writes = [r for r in requests if r.write]
+    failed = [r for r in writes if r.code >= 400]
+    return {"all": round(len(writes) / size, 2), "accepted": round((len(writes) - len(failed)) / size, 2),
+            "refused": round(len(failed) / size, 3)}
+
+
+def with_floor(bulk: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """The bulk figures with the floor's beside them and each time as a ratio to the floor's."""
+    if "error" in bulk or "error" in floor:
+        return {**bulk, "floor": floor}
+    return {
+        **bulk,
+        "floor": floor,
+        "ratio_all_cronjobs": round(bulk["all_cronjobs_seconds"] / floor["all_cronjobs_seconds"], 2),
+        "ratio_all_statuses": round(bulk["all_statuses_seconds"] / floor["all_statuses_seconds"], 2),
+    }

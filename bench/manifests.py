@@ -7,7 +7,7 @@ from typing import Any
 from bench.kube import Obj
 from cronflow import names
 from cronflow.api.models import parse_spec
-from cronflow.children.cronjob import Owner, build_cronjob
+from cronflow.children.cronjob import Owner, build_cronjob, build_trigger_job
 from tests.support import manifests
 
 NOWHERE = {f"{names.GROUP}/bench-node": "none"}
@@ -37,6 +37,15 @@ def plain_cronjob(sj: Obj, name: str, namespace: str, job_image: str) -> Obj:
         meta.pop("annotations", None)
     return {"apiVersion": built["apiVersion"], "kind": built["kind"],
             "metadata": {"name": name, "namespace": namespace}, "spec": built["spec"]}
+
+
+def plain_trigger_job(sj: Obj, token: str, job_image: str) -> Obj:
+    """The Job cronflow creates for trigger `token` of the ScheduledJob `sj` (its own builder), not owned
+    (no ScheduledJob of that uid exists for the garbage collector to find)."""
+    meta = sj["metadata"]
+    job = build_trigger_job(Owner(meta["name"], meta["namespace"], uid=""), parse_spec(sj["spec"]), job_image, token)
+    job["metadata"].pop("ownerReferences", None)
+    return job
 
 
 def scheduledjob_of(obj: Obj) -> str:

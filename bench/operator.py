@@ -45,6 +45,13 @@ class Operator(OperatorProcess):
         started = self.launch()
         return started, await asyncio.to_thread(self.wait_alive, timeout, 0.02)
 
+    def rss_peak_mb(self) -> float:
+        """Its peak resident set size since it started (/proc/PID/status VmHWM), MiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+
     def stop(self, kill: bool = False) -> float:
         """Stop it and let py-spy write its profile; returns how long the operator took to exit, seconds."""
         seconds = super().stop(kill)

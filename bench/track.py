@@ -1,8 +1,12 @@
-"""Watch callbacks that remember when something was first seen, and percentile summaries."""
+"""Watch callbacks that remember when something was first seen, percentile summaries, progress lines."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
+import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -72,3 +76,38 @@ def summary(values: Sequence[float], unit_scale: float = 1000.0) -> dict[str, An
         "mean": round(sum(values) / len(values) * unit_scale, 1),
         "samples": [round(v * unit_scale, 1) for v in values],
     }
+
+
+class Progress:
+    """Prints `label: name count, ... (elapsed s)` to stderr every `every` seconds while a long step runs."""
+
+    def __init__(self, label: str, counts: dict[str, Callable[[], int]], every: float = 10.0):
+        self.label = label
+        self.counts = counts
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+        self._began = 0.0
+
+    def line(self) -> str:
+        """The current counts."""
+        counts = ", ".join(f"{name} {count():,}" for name, count in self.counts.items())
+        return f"bench: {self.label}: {counts} ({time.monotonic() - self._began:.0f} s)"
+
+    def start(self) -> None:
+        """Begin printing (from now on)."""
+        self._began = time.monotonic()
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self.every)
+                print(self.line(), file=sys.stderr, flush=True)
+
+        self._task = asyncio.create_task(loop())
+
+    async def stop(self) -> None:
+        """Stop printing."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
