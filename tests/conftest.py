@@ -20,7 +20,7 @@ from kubernetes import client, config
 from tests.support.cluster import Cluster, OperatorProcess, hack_cluster, local_cluster
 
 REPO = Path(__file__).resolve().parents[1]
-TIERS = ("unit", "integration", "e2e", "lifecycle")
+TIERS = ("unit", "integration", "e2e", "walkthrough", "lifecycle")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
