@@ -1,12 +1,17 @@
-"""The operator's RBAC for one namespace as a kubectl-appliable List, from the chart's rule files."""
+"""RBAC as kubectl-appliable Lists: the operator's for one namespace (from the chart's rule files), and a
+gateway caller's."""
 
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cronflow import names
+
 REPO = Path(__file__).resolve().parents[2]
 OPERATOR_USER = "cronflow-operator"
+SCHEDULER_USER = "scheduler-user"
+"""The ServiceAccount whose token the gateway tests send, as a script of the original API would."""
 
 
 def operator_rbac(namespace: str, leases: bool = False) -> dict[str, Any]:
@@ -32,3 +37,20 @@ def operator_rbac(namespace: str, leases: bool = False) -> dict[str, Any]:
              "subjects": subjects},
         ]
     return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def scheduler_user_rbac(namespace: str) -> dict[str, Any]:
+    """A ServiceAccount with a Role on ScheduledJobs (and Secret create, for the auth_token) in `namespace`."""
+    meta = {"name": SCHEDULER_USER, "namespace": namespace}
+    rules = [
+        {"apiGroups": [names.GROUP], "resources": [names.PLURAL],
+         "verbs": ["get", "list", "create", "patch", "delete"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    ]
+    return {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta, "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": SCHEDULER_USER},
+         "subjects": [{"kind": "ServiceAccount", "name": SCHEDULER_USER, "namespace": namespace}]},
+    ]}
