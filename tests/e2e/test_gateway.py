@@ -14,19 +14,11 @@ import pytest
 from tests.support import scheduler_client as script
 from tests.support.cluster import Cluster, OperatorProcess
 from tests.support.flow_server import Server
-from tests.support.gateway import GatewayProcess, documented_script_round_trip
+from tests.support.gateway import GatewayProcess, credential_free_kubeconfig, documented_script_round_trip
 from tests.support.rbac import SCHEDULER_USER, scheduler_user_rbac
 from tests.support.scheduler_client import DAILY_JOB
 
 pytestmark = pytest.mark.e2e
-
-
-def credential_free_kubeconfig(cluster: Cluster, path: Path) -> Path:
-    """The cluster's address and CA only: the gateway must not be able to act on its own."""
-    config = json.loads(cluster.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout)
-    config["users"] = [{"name": user["name"], "user": {}} for user in config["users"]]
-    path.write_text(json.dumps(config))
-    return path
 
 
 @pytest.fixture

@@ -41,6 +41,14 @@ def serving_app(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
+def credential_free_kubeconfig(cluster: Cluster, path: Path) -> Path:
+    """The cluster's address and CA only: the gateway must not be able to act on its own."""
+    config = json.loads(cluster.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout)
+    config["users"] = [{"name": user["name"], "user": {}} for user in config["users"]]
+    path.write_text(json.dumps(config))
+    return path
+
+
 class GatewayProcess:
     """`cronflow-api` as users run it, against `kubeconfig` (whose credentials it must not use)."""
 
