@@ -246,12 +246,29 @@ def test_a_starting_watcher_is_neither_ready_nor_a_problem(pods: list[dict[str, 
     assert watcher_availability(DEPLOYMENT, pods, NOW).problem is None
 
 
-def test_a_missing_claim_is_reported_from_the_scheduler_message() -> None:
-    message = '0/1 nodes are available: persistentvolumeclaim "nope" not found.'
+@pytest.mark.parametrize(
+    ("message", "claims", "expected"),
+    [
+        ('0/1 nodes are available: persistentvolumeclaim "nope" not found.', ["nope"],
+         '0/1 nodes are available: persistentvolumeclaim "nope" not found. (PersistentVolumeClaim nope must exist '
+         "in namespace team-a and be Bound)"),
+        ("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found", ["inbox"],
+         "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. (PersistentVolumeClaim inbox "
+         "not found in namespace team-a)"),
+        ("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.", ["inbox"],
+         "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. (PersistentVolumeClaim inbox "
+         "must exist in namespace team-a and be Bound)"),
+        ("0/1 nodes are available: 1 Insufficient memory.", [], "0/1 nodes are available: 1 Insufficient memory."),
+    ],
+    ids=["claim named", "bare not found", "unbound", "no claim"],
+)
+def test_an_unschedulable_watcher_is_reported_with_its_claim(message: str, claims: list[str], expected: str) -> None:
     unschedulable = pod(conditions=[
         {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}])
+    unschedulable["metadata"]["namespace"] = "team-a"
+    unschedulable["spec"] = {"volumes": [{"name": "spool", "persistentVolumeClaim": {"claimName": c}} for c in claims]}
     problem = watcher_availability(DEPLOYMENT, [unschedulable], NOW).problem
-    assert problem == f"the watcher pod cannot be scheduled: {message}"
+    assert problem == f"the watcher pod cannot be scheduled: {expected}"
 
 
 def test_a_crash_loop_is_reported_with_a_stable_message() -> None:

@@ -5,6 +5,7 @@ hour after it finished) whose result was also pushed out of status.results befor
 completed would run again: only possible when the watcher was down for that long.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -98,7 +99,7 @@ def watcher_availability(
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     scheduled = conditions.get("PodScheduled") or {}
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
-        return Availability(problem=f"the watcher pod cannot be scheduled: {scheduled.get('message', '')}")
+        return Availability(problem=_unschedulable(pod, str(scheduled.get("message") or "")))
     for container in status.get("containerStatuses") or []:
         waiting = (container.get("state") or {}).get("waiting")
         if waiting and waiting.get("reason") not in _STARTING:
@@ -109,6 +110,25 @@ def watcher_availability(
     if (conditions.get("Ready") or {}).get("status") == "True" and status.get("podIP"):
         return Availability(pod_ip=status["podIP"])
     return Availability()
+
+
+_DANGLING_NOT_FOUND = re.compile(r"\.\s*not found\.?$")
+"""kube-scheduler's message for a claim that does not exist ends in a bare "... PersistentVolumeClaims. not found"."""
+
+
+def _unschedulable(pod: Mapping[str, Any], message: str) -> str:
+    """The scheduler's message, and which claim to look at when it is about the pod's claims."""
+    text = " ".join(message.split())
+    volumes = (pod.get("spec") or {}).get("volumes") or []
+    claims = [v["persistentVolumeClaim"].get("claimName", "") for v in volumes if v.get("persistentVolumeClaim")]
+    namespace = pod["metadata"].get("namespace", "")
+    hint = ""
+    if claims and _DANGLING_NOT_FOUND.search(text):
+        text = _DANGLING_NOT_FOUND.sub(".", text)
+        hint = f" (PersistentVolumeClaim {', '.join(claims)} not found in namespace {namespace})"
+    elif claims and "persistentvolumeclaim" in text.lower():
+        hint = f" (PersistentVolumeClaim {', '.join(claims)} must exist in namespace {namespace} and be Bound)"
+    return f"the watcher pod cannot be scheduled: {text}{hint}"
 
 
 _MAX_SAID = 512
