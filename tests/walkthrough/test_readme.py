@@ -67,6 +67,8 @@ def test_the_demo_prints_the_tables_readme_shows(demo: subprocess.CompletedProce
             None,
         ), f"hack/demo printed no {header.split()[0]} table:\n{demo.stdout}"
     assert "nightly-import-manual-demo-" in demo.stdout, "the result of the run the demo triggered"
+    assert "\x00" not in demo.stdout + demo.stderr, "clean logs when redirected to a file"
+    assert [f"{n}/6" in demo.stderr for n in range(1, 7)] == [True] * 6, "every step is in the log"
 
 
 def test_every_runnable_block_of_readme_works_as_written(
