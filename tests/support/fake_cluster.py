@@ -2,7 +2,8 @@
 CRD's validation (the models, with the API server's message format).
 
 `connect(token)` is what the gateway app is given: an unknown token gets 401 on every call, a user's call in
-a namespace not in `allowed[user]` gets 403, as Kubernetes RBAC would answer.
+a namespace not in `allowed[user]`, or with a verb not in `verbs[user]`, gets 403, as Kubernetes RBAC would
+answer; `admins` may do anything anywhere (list namespaces too), as cluster-admin.
 """
 
 import copy
@@ -13,9 +14,11 @@ from typing import Any
 
 from cronflow import names
 from cronflow.api.models import InvalidSpec, parse_spec
+from cronflow.gateway.access import ListPage
 from cronflow.reconcile.writer import ApiError
 
 _uids = itertools.count(1)
+EVERY_VERB = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
 
 
 @dataclass
@@ -24,15 +27,21 @@ class FakeApi:
 
     users: dict[str, str] = field(default_factory=dict)
     allowed: dict[str, set[str]] = field(default_factory=dict)
+    verbs: dict[str, frozenset[str]] = field(default_factory=dict)
+    admins: set[str] = field(default_factory=set)
+    namespaces: list[str] = field(default_factory=lambda: ["default"])
+    patches: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """Every spec patch made: namespace, name, the patch."""
     scheduledjobs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     secrets: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     secrets_forbidden: bool = False
     """Every Secret create answers 403 (a Role without secrets create)."""
     closed: int = 0
 
-    def add_user(self, token: str, username: str, *namespaces: str) -> None:
+    def add_user(self, token: str, username: str, *namespaces: str, verbs: frozenset[str] = EVERY_VERB) -> None:
         self.users[token] = username
         self.allowed[username] = set(namespaces)
+        self.verbs[username] = verbs
 
     def connect(self, token: str) -> "FakeCluster":
         return FakeCluster(self, token)
@@ -53,7 +62,9 @@ class FakeCluster:
         user = self.api.users.get(self.token)
         if user is None:
             raise ApiError(401, "Unauthorized", "Unauthorized")
-        if namespace is not None and namespace not in self.api.allowed[user]:
+        if user in self.api.admins:
+            return user
+        if namespace is not None and (namespace not in self.api.allowed[user] or verb not in self.api.verbs[user]):
             raise ApiError(403, "Forbidden", f'{resource}.{names.GROUP} is forbidden: User "{user}" cannot {verb} '
                            f'resource "{resource}" in API group "{names.GROUP}" in the namespace "{namespace}"')
         return user
@@ -64,6 +75,26 @@ class FakeCluster:
     def list_scheduledjobs(self, namespace: str) -> list[dict[str, Any]]:
         self._check(namespace, verb="list")
         return [copy.deepcopy(sj) for (ns, _), sj in sorted(self.api.scheduledjobs.items()) if ns == namespace]
+
+    def list_scheduledjobs_page(self, namespace: str, limit: int, continue_: str | None) -> ListPage:
+        """Chunks in name order, as the API server's; the continue token is the last name given."""
+        found = self.list_scheduledjobs(namespace)
+        start = 0 if continue_ is None else next(
+            (i for i, sj in enumerate(found) if sj["metadata"]["name"] > continue_), len(found))
+        chunk, rest = found[start:start + limit], found[start + limit:]
+        return ListPage(chunk, chunk[-1]["metadata"]["name"] if rest else None, len(rest) if rest else None)
+
+    def can(self, verb: str, namespace: str, resource: str = names.PLURAL, group: str = names.GROUP) -> bool:
+        user = self._check(None)
+        if user in self.api.admins:
+            return True
+        return (resource, group) == (names.PLURAL, names.GROUP) and namespace in self.api.allowed[user] \
+            and verb in self.api.verbs[user]
+
+    def list_namespaces(self) -> list[str]:
+        if self._check(None) not in self.api.admins:
+            raise ApiError(403, "Forbidden", "namespaces is forbidden: cannot list resource \"namespaces\"")
+        return list(self.api.namespaces)
 
     def read_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         self._check(namespace)
@@ -94,6 +125,7 @@ class FakeCluster:
         if stored is None or stored["metadata"]["uid"] != meta["uid"]:
             raise ApiError(409, "Conflict", "Precondition failed: UID in precondition does not match")
         stored["spec"].update(spec)
+        self.api.patches.append((meta["namespace"], meta["name"], dict(spec)))
 
     def delete_scheduledjob(self, sj: Mapping[str, Any]) -> None:
         meta = sj["metadata"]

@@ -301,8 +301,10 @@ def test_healthz_needs_no_token(client: TestClient) -> None:
 
 def test_openapi_documents_the_endpoints_bodies_and_answers(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
+    dashboard = {f"/api/v1/dashboard/{e}" for e in ("session", "jobs", "jobs/{name}", "jobs/{name}/{action}")}
     assert set(spec["paths"]) == {f"{API}/{e}" for e in ("create_job", "list_jobs", "delete_job", "enable_job",
-                                                          "disable_job", "trigger_job", "runs/{run_id}")} | {"/healthz"}
+                                                          "disable_job", "trigger_job", "runs/{run_id}")} | {
+        "/healthz", *dashboard}
     create_op = spec["paths"][f"{API}/create_job"]["post"]
     assert create_op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/CreateJob")
     assert {"200", "401", "403", "404", "422"} <= set(create_op["responses"])

@@ -1,4 +1,4 @@
-"""`cronflow-api`: command line -> settings -> the app under uvicorn."""
+"""`cronflow-api`: command line -> settings -> the app (the REST API and the dashboard) under uvicorn."""
 
 import argparse
 import sys
@@ -25,6 +25,8 @@ def parse_args(argv: Sequence[str]) -> dict[str, object]:
     parser.add_argument("--spool-claim", metavar="PVC",
                         help="PersistentVolumeClaim for spooled_mode jobs (CRONFLOW_API_SPOOL_CLAIM)")
     parser.add_argument("--log-format", choices=["json", "text"], help="CRONFLOW_API_LOG_FORMAT")
+    parser.add_argument("--dashboard-namespaces", metavar="NS,NS",
+                        help="namespaces the dashboard offers besides --namespace (CRONFLOW_API_DASHBOARD_NAMESPACES)")
     args = parser.parse_args(argv)
     return {key: value for key, value in vars(args).items() if value is not None}
 

@@ -8,6 +8,7 @@ the gateway's own kubeconfig or service account holds are never copied into it.
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kubernetes import client, config
@@ -16,9 +17,19 @@ from cronflow import names
 from cronflow.kube import call_kubeapi
 from cronflow.reconcile.writer import ApiError
 
-__all__ = ["ApiError", "Cluster", "KubeCluster", "api_server", "token_configuration"]
+__all__ = ["ApiError", "Cluster", "KubeCluster", "ListPage", "api_server", "token_configuration"]
 IN_CLUSTER_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 _JSON_BODY = {"Content-Type": "application/json"}  # copied per call: the client adds to the dict it gets
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One chunk of a list: its items, the API server's continue token (None after the last), and how many
+    items remain after it when the API server says (it does for lists without a selector)."""
+
+    items: list[dict[str, Any]]
+    continue_: str | None
+    remaining: int | None
 
 
 class Cluster(Protocol):
@@ -30,8 +41,18 @@ class Cluster(Protocol):
     def list_scheduledjobs(self, namespace: str) -> list[dict[str, Any]]:
         """The ScheduledJobs of a namespace."""
 
+    def list_scheduledjobs_page(self, namespace: str, limit: int, continue_: str | None) -> ListPage:
+        """At most `limit` ScheduledJobs of a namespace, from where `continue_` left off (the list API's chunks)."""
+
     def read_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         """One ScheduledJob, or None when there is none of that name."""
+
+    def can(self, verb: str, namespace: str, resource: str = names.PLURAL, group: str = names.GROUP) -> bool:
+        """Whether the caller may do `verb` on `resource` in `namespace` ("": every namespace); a
+        SelfSubjectAccessReview, which every authenticated user may make."""
+
+    def list_namespaces(self) -> list[str]:
+        """The names of every namespace (needs list on namespaces, cluster-wide)."""
 
     def create_scheduledjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Create a ScheduledJob; the created object."""
@@ -92,6 +113,13 @@ class KubeCluster:
         items: list[dict[str, Any]] = _json(answer)["items"]
         return items
 
+    def list_scheduledjobs_page(self, namespace: str, limit: int, continue_: str | None) -> ListPage:
+        answer = _json(call_kubeapi(self._custom.list_namespaced_custom_object, names.GROUP, names.VERSION,
+                                    namespace, names.PLURAL, limit=limit, _continue=continue_,
+                                    _preload_content=False))
+        meta = answer.get("metadata") or {}
+        return ListPage(answer["items"], meta.get("continue") or None, meta.get("remainingItemCount"))
+
     def read_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         answer = call_kubeapi(self._custom.get_namespaced_custom_object, names.GROUP, names.VERSION, namespace,
                               names.PLURAL, name, not_found=None, _preload_content=False)
@@ -115,6 +143,17 @@ class KubeCluster:
         options = {"preconditions": {"uid": meta["uid"]}, "propagationPolicy": "Background"}
         call_kubeapi(self._custom.delete_namespaced_custom_object, names.GROUP, names.VERSION, meta["namespace"],
                      names.PLURAL, meta["name"], body=options, _preload_content=False)
+
+    def can(self, verb: str, namespace: str, resource: str = names.PLURAL, group: str = names.GROUP) -> bool:
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {
+            "resourceAttributes": {"namespace": namespace, "verb": verb, "group": group, "resource": resource}}}
+        answer = _json(call_kubeapi(client.AuthorizationV1Api(self._client).create_self_subject_access_review,
+                                    review, _headers=dict(_JSON_BODY), _preload_content=False))
+        return bool(answer.get("status", {}).get("allowed"))
+
+    def list_namespaces(self) -> list[str]:
+        answer = _json(call_kubeapi(client.CoreV1Api(self._client).list_namespace, _preload_content=False))
+        return [item["metadata"]["name"] for item in answer["items"]]
 
     def create_secret(self, manifest: Mapping[str, Any]) -> None:
         call_kubeapi(client.CoreV1Api(self._client).create_namespaced_secret, manifest["metadata"]["namespace"],

@@ -1,5 +1,5 @@
 """The routes: URL_BASE/api/v1/scheduler/{create_job, list_jobs, delete_job, enable_job, disable_job,
-trigger_job} as the original API has them, plus runs/<run_id> to poll a triggered run.
+trigger_job} as the original API has them, plus runs/<run_id> to poll a triggered run; the dashboard at /.
 
 Each request gets a `Cluster` made from its caller's bearer token, so Kubernetes RBAC decides what the
 caller may do; the gateway itself holds no rights on ScheduledJobs or Secrets.
@@ -16,10 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cronflow import names
-from cronflow.cli.plugin import new_trigger_token
 from cronflow.gateway import errors
 from cronflow.gateway.access import ApiError, Cluster
+from cronflow.gateway.actions import spec_change
 from cronflow.gateway.body import JsonBodies
+from cronflow.gateway.dashboard.page import install_page
+from cronflow.gateway.dashboard.routes import dashboard_router
 from cronflow.gateway.errors import GatewayError, from_api_error
 from cronflow.gateway.mapping import (
     SUFFIX_LENGTH,
@@ -144,22 +146,22 @@ def create_app(settings: GatewaySettings, connect: Connect, clock: Callable[[], 
     @router.post("/enable_job", summary="Enable a scheduled job")
     def enable_job(body: JobIdBody, caller: Caller, namespace: NamespaceQuery = None) -> Enabled:
         sj = _find(caller.list_scheduledjobs(namespace_of(namespace)), body.job_id, namespace_of(namespace))
-        caller.patch_spec(sj, {"enabled": True})
+        caller.patch_spec(sj, spec_change("enable", now()))
         return Enabled(enabled_jobs=body.job_id)
 
     @router.post("/disable_job", summary="Disable a scheduled job (a trigger still runs it)")
     def disable_job(body: JobIdBody, caller: Caller, namespace: NamespaceQuery = None) -> Disabled:
         sj = _find(caller.list_scheduledjobs(namespace_of(namespace)), body.job_id, namespace_of(namespace))
-        caller.patch_spec(sj, {"enabled": False})
+        caller.patch_spec(sj, spec_change("disable", now()))
         return Disabled(disabled_jobs=body.job_id)
 
     @router.post("/trigger_job", summary="Run a scheduled job once now; poll runs/<run_id> for the result")
     def trigger_job(body: JobIdBody, caller: Caller, namespace: NamespaceQuery = None) -> Triggered:
         ns = namespace_of(namespace)
         sj = _find(caller.list_scheduledjobs(ns), body.job_id, ns)
-        token = new_trigger_token(now())
-        caller.patch_spec(sj, {"trigger": token})
-        ref = RunRef(namespace=ns, name=sj["metadata"]["name"], uid=body.job_id, token=token)
+        change = spec_change("trigger", now())
+        caller.patch_spec(sj, change)
+        ref = RunRef(namespace=ns, name=sj["metadata"]["name"], uid=body.job_id, token=change["trigger"])
         return Triggered(triggered_job=body.job_id, run_id=encode_run_id(ref))
 
     @router.get("/runs/{run_id}", summary="The state of a triggered run, and its result once finished")
@@ -179,6 +181,8 @@ def create_app(settings: GatewaySettings, connect: Connect, clock: Callable[[], 
         return Health()
 
     app.include_router(router)
+    app.include_router(dashboard_router(settings, cluster, now))
+    install_page(app)
     return app
 
 

@@ -2,8 +2,8 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cronflow.api.models import HttpUrl, ObjectName
 
@@ -27,3 +27,14 @@ class GatewaySettings(BaseSettings):
     )
     max_body_bytes: int = Field(1 << 20, ge=1024, le=16 << 20, description="larger request bodies get 413")
     log_format: Literal["json", "text"] = "text"
+    dashboard_namespaces: Annotated[list[Namespace], NoDecode] = Field(
+        default_factory=list, description="namespaces the dashboard's picker offers besides the default one "
+        "(comma-separated), to the viewers who may list ScheduledJobs there"
+    )
+
+    @field_validator("dashboard_namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ns.strip() for ns in value.split(",") if ns.strip()]
+        return value
