@@ -19,16 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from bench import apply, bulk, floor, oracle, restart, results, skew, trigger
+from bench import apply, bulk, floor, memory, oracle, restart, results, skew, trigger
 from bench.cluster import ensure_job_image
 from bench.context import Context, loadavg
 from bench.kube import Kube
 from bench.report import goals, machine, table, versions
 from tests.support.cluster import REPO, local_cluster
 
-PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew", "oracle")
-DEFAULT_PARTS = PARTS[:-1]
-"""The oracle (validation, not performance; about a minute for 2,000 cases) runs only when named."""
+PARTS = ("apply", "bulk", "restart", "trigger", "results", "skew", "oracle", "memory")
+DEFAULT_PARTS = PARTS[:-2]
+"""The oracle (validation, not performance; about a minute for 2,000 cases) and memory (tracemalloc slows the
+operator it measures; at the bulk sizes) run only when named."""
 RESTART_SIZE = 1000
 """The restart part runs after every bulk of at least this many ScheduledJobs (smoke: after the largest)."""
 
@@ -137,6 +138,8 @@ async def main_async(args: argparse.Namespace) -> int:
             report["skew"] = await part("skew", lambda: skew.run(ctx, minutes=args.skew_minutes))
         if "oracle" in parts:
             report["oracle"] = await part("oracle", lambda: oracle.run(ctx, args.oracle_examples))
+        if "memory" in parts:
+            report["memory"] = await part("memory", lambda: memory.run(ctx, sizes))
         report["loadavg_end"] = loadavg()
         report["warnings"] = ctx.warnings
     report["goals"] = goals(report)

@@ -23,7 +23,7 @@ After = Callable[[Context, Scope], Awaitable[dict[str, Any]]]
 async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, Any]:
     """Bulk-create `size` ScheduledJobs; with `after`, run that (the restart part) on them before cleanup."""
     began = time.monotonic()
-    async with scope(ctx, f"bulk{size}") as sc:
+    async with scope(ctx, f"bulk{size}", cleanup_seconds=cleanup_seconds(size)) as sc:
         ns = sc.namespaces[0]
         operator = sc.operator
         audit = ctx.audit([ns])
@@ -70,6 +70,11 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
         if after is not None:
             figures["after"] = await after(ctx, sc)
         return part_result(sc, began, **figures)
+
+
+def cleanup_seconds(size: int) -> float:
+    """How long to wait for a bulk namespace to be deleted (its ScheduledJobs and CronJobs go one by one)."""
+    return 90 + size * 0.1
 
 
 def writes_per_scheduledjob(requests: list[Request], size: int) -> dict[str, float]:

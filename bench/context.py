@@ -49,9 +49,11 @@ class Scope:
 
 @contextlib.asynccontextmanager
 async def scope(
-    ctx: Context, label: str, namespaces: int = 1, watched: int = 1, start: bool = True
+    ctx: Context, label: str, namespaces: int = 1, watched: int = 1, start: bool = True, cleanup_seconds: float = 90
 ) -> AsyncIterator[Scope]:
-    """Fresh namespaces, an operator for the first `watched` (started unless not `start`); all removed after."""
+    """Fresh namespaces, an operator for the first `watched` (started unless not `start`); all removed after
+    (waiting up to `cleanup_seconds` for the namespaces to go, so that the next part does not share the
+    machine with their deletion)."""
     names: list[str] = []
     operator: Operator | None = None
     try:
@@ -65,7 +67,7 @@ async def scope(
     finally:
         if operator is not None:
             operator.stop()
-        left = await delete_namespaces(ctx.kube, names)
+        left = await delete_namespaces(ctx.kube, names, timeout=cleanup_seconds)
         if left:
             ctx.warnings.append(f"{label}: namespaces still terminating after cleanup: {', '.join(left)}")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from bench import bulk
 from bench.context import Context, part_result, scope
 from bench.kube import ApiError, Kube, Obj, Watch, path_of, wait_for
 from bench.manifests import scheduledjob, scheduledjob_of
@@ -103,7 +104,7 @@ async def run(
 ) -> dict[str, Any]:
     """Time the floor for `size` ScheduledJobs: every CronJob created (or applied) and every status patched."""
     began = time.monotonic()
-    async with scope(ctx, f"floor{size}", start=False) as sc:
+    async with scope(ctx, f"floor{size}", start=False, cleanup_seconds=bulk.cleanup_seconds(size)) as sc:
         ns = sc.namespaces[0]
         names_ = [f"bulk-{i}" for i in range(size)]
         planned = await asyncio.to_thread(planned_writes, names_, ns, sc.operator.job_image)

@@ -51,5 +51,6 @@ async def after_bulk(ctx: Context, sc: Scope) -> dict[str, Any]:
         "write_examples": writes[:10],
         "requests": request_counts(requests, per=objects),
         "operator_rss_mb": operator.rss_mb(),
+        "operator_rss_mb_peak": operator.rss_peak_mb(),
         "operator_cpu_seconds": operator.cpu_seconds(),
     }
