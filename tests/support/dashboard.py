@@ -77,10 +77,15 @@ class Dashboard:
         self.page.goto(self.url + "/")
         self.page.get_by_label("Your Kubernetes token").fill(token)
         self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.locator("#list")).to_be_visible()
-        if namespace is not None:
-            self.page.get_by_label("Namespace").select_option(namespace)
         expect(self.page.locator("#page-info")).to_contain_text("Page 1")
+        if namespace is not None:
+            self.choose_namespace(namespace)
+
+    def choose_namespace(self, namespace: str) -> None:
+        """Pick it and wait for its first page."""
+        wanted = f"/api/v1/dashboard/jobs?namespace={namespace}&"
+        with self.page.expect_response(lambda r: wanted in r.url):
+            self.page.get_by_label("Namespace").select_option(namespace)
 
     def row(self, name: str) -> Locator:
         return self.page.locator(f'#jobs tbody tr[data-name="{name}"]')

@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from cronflow import names
-from cronflow.cli import crontab
+from cronflow.cli import crontab, dashboard
 from cronflow.cli.summary import reconcile_note, status_table
 from cronflow.cli.tables import next_runs_table, results_table, run_times_table
 from cronflow.schedule import backfill_times, format_time, load_time_zone, next_run_times
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from_crontab.add_argument("--prefix", default="", help="prepended to every ScheduledJob name")
     from_crontab.set_defaults(offline=import_crontab)
+    dashboard.add_parser(commands, [connection])
     return parser
 
 

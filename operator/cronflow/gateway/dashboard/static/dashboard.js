@@ -193,7 +193,7 @@ async function loadList() {
   $("prev").disabled = page.page <= 1;
   $("next").disabled = !page.more;
   const first = (page.page - 1) * page.limit + 1;
-  const range = page.jobs.length ? `jobs ${first}–${first + page.jobs.length - 1}` : "no jobs";
+  const range = page.jobs.length ? `jobs ${first} to ${first + page.jobs.length - 1}` : "no jobs";
   $("page-info").textContent = `Page ${page.page}: ${range}${page.total === null ? "" : ` of ${page.total}`}`;
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
