@@ -89,9 +89,10 @@ async def main_async(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "mode": "smoke" if args.smoke else "full",
                               "machine": machine(), "loadavg_start": loadavg()}
     failed = False
-    async with Kube(cluster.kubeconfig) as kube:
+    async with Kube(cluster.kubeconfig) as kube, Kube(cluster.operator_kubeconfig) as operator_kube:
         report["versions"] = await versions(kube)
-        ctx = Context(cluster=cluster, kube=kube, log_dir=log_dir, profile_dir=args.profile, smoke=args.smoke)
+        ctx = Context(cluster=cluster, kube=kube, operator_kube=operator_kube, log_dir=log_dir,
+                      profile_dir=args.profile, smoke=args.smoke)
         restart_sizes = [size for size in sizes if size >= RESTART_SIZE] or [max(sizes)]
         floor_writes = [cast(floor.CronJobWrite, write) for write in args.floor_writes.split(",")]
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bench import apiserver
 from bench.cluster import Request, quiet_after, request_counts
 from bench.context import Context, Scope, part_result, scope
 from bench.kube import Watch, wait_for
@@ -36,6 +37,7 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
         timeout = 120 + size * 0.3
         progress = Progress(f"bulk {size}", {"CronJobs": lambda: len(owned), "statuses": lambda: len(statuses),
                                              "operator MB": lambda: round(operator.rss_mb())})
+        metrics_before = await apiserver.scrape(ctx.kube)
         try:
             start = time.monotonic()
             progress.start()
@@ -47,6 +49,7 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
             await progress.stop()
             for watch in watches:
                 await watch.stop()
+        metrics = apiserver.summary(metrics_before, await apiserver.scrape(ctx.kube))
         all_cronjobs = max(owned.times[n] for n in names) - start
         all_statuses = max(statuses.times[n] for n in names) - start
         cpu_busy = operator.cpu_seconds() - cpu_before
@@ -66,6 +69,7 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
             "operator_cpu_share_until_done": round(cpu_busy / all_statuses, 2),
             "requests": request_counts(requests, per=size),
             "writes_per_scheduledjob": writes_per_scheduledjob(requests, size),
+            "apiserver": metrics,
         }
         if after is not None:
             figures["after"] = await after(ctx, sc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from bench.cluster import AuditLog, create_namespace, delete_namespaces
 from bench.kube import Kube
 from bench.operator import Operator
 from tests.support.cluster import Cluster
+from tests.support.rbac import operator_rbac
 
 
 def loadavg() -> list[float]:
@@ -27,6 +29,10 @@ class Context:
 
     cluster: Cluster
     kube: Kube
+    """The admin's client: creates what users would, watches what is measured."""
+    operator_kube: Kube
+    """A client as the operator's user (`operator.kubeconfig`): the floors' writes go through the same API
+    priority and fairness flow, and the same RBAC, as the operator's."""
     log_dir: Path
     profile_dir: Path | None
     smoke: bool
@@ -51,9 +57,9 @@ class Scope:
 async def scope(
     ctx: Context, label: str, namespaces: int = 1, watched: int = 1, start: bool = True, cleanup_seconds: float = 90
 ) -> AsyncIterator[Scope]:
-    """Fresh namespaces, an operator for the first `watched` (started unless not `start`); all removed after
-    (waiting up to `cleanup_seconds` for the namespaces to go, so that the next part does not share the
-    machine with their deletion)."""
+    """Fresh namespaces, an operator for the first `watched` (started unless not `start`), the operator's RBAC
+    in all of them (the floors write as its user); all removed after (waiting up to `cleanup_seconds` for
+    the namespaces to go, so that the next part does not share the machine with their deletion)."""
     names: list[str] = []
     operator: Operator | None = None
     try:
@@ -61,6 +67,9 @@ async def scope(
             names.append(await create_namespace(ctx.kube, label))
         operator = Operator(ctx.cluster, names[:watched], ctx.log_dir, label, ctx.profile_dir)
         await asyncio.to_thread(operator.grant_rbac)
+        for namespace in names[watched:]:
+            rbac = json.dumps(operator_rbac(namespace))
+            await asyncio.to_thread(ctx.cluster.kubectl, "apply", "-f", "-", input=rbac)
         if start:
             await operator.start_measured()
         yield Scope(names, operator, loadavg())

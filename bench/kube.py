@@ -106,6 +106,15 @@ class Kube:
                 return json.loads(text) if text else {}
         raise AssertionError("unreachable")
 
+    async def get_text(self, path: str) -> str:
+        """GET a plain-text answer (e.g. /metrics)."""
+        async with self.session.get(self.host + path, headers={"Accept": "text/plain"},
+                                    timeout=aiohttp.ClientTimeout(total=60)) as response:
+            text = await response.text()
+            if response.status >= 400:
+                raise ApiError(response.status, "GET", path, text)
+            return text
+
     async def get(self, path: str, **params: str) -> Obj:
         """GET, parsed."""
         return await self.request("GET", path, params=params or None)

@@ -66,6 +66,16 @@ def package_of(filename: str) -> str:
     return path.name
 
 
+def short_path(filename: str) -> str:
+    """A source file as seen from its package root (site-packages, the standard library, operator/)."""
+    parts = Path(filename).parts
+    for anchor in ("site-packages", "operator", "jobs_image"):
+        if anchor in parts:
+            return "/".join(parts[parts.index(anchor) + 1 :])
+    stdlib = Path(os.__file__).parent
+    return str(Path(filename).relative_to(stdlib)) if Path(filename).is_relative_to(stdlib) else filename
+
+
 def by_package(snapshot: tracemalloc.Snapshot) -> Counter[str]:
     """Traced bytes by package of the innermost frame outside the import machinery (with one frame traced,
     what imports allocate counts as `<frozen importlib._bootstrap_external>`: module code of all packages)."""
@@ -129,7 +139,9 @@ def snapshot_figures(snapshot: tracemalloc.Snapshot, rss_mb: float) -> dict[str,
         "rss_mb": rss_mb,
         "traced_mb": _mb(sum(t.size for t in snapshot.traces)),
         "by_package_mb": top_packages(by_package(snapshot)),
-        "largest_sites_mb": {f"{s.traceback[0].filename}:{s.traceback[0].lineno}": _mb(s.size) for s in lines},
+        "largest_sites_mb": {
+            f"{short_path(s.traceback[0].filename)}:{s.traceback[0].lineno}": _mb(s.size) for s in lines
+        },
     }
 
 
@@ -142,7 +154,8 @@ def growth_per_1000(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, o
     return {
         "by_package_mb": {name: round(_mb(size) * scale, 1) for name, size in grown.most_common(10)},
         "largest_sites_mb": {
-            f"{s.traceback[0].filename}:{s.traceback[0].lineno}": round(_mb(s.size_diff) * scale, 1) for s in sites
+            f"{short_path(s.traceback[0].filename)}:{s.traceback[0].lineno}": round(_mb(s.size_diff) * scale, 1)
+            for s in sites
         },
     }
 

@@ -3,7 +3,8 @@
 Triggers go round-robin over 10 ScheduledJobs, one at a time. Latency is from just before the patch is
 sent to a watch on Jobs delivering the Job carrying that token; pods stay Pending (no node matches).
 Samples alternate with the floor: `create` of the Job cronflow builds for such a trigger (its own
-`build_trigger_job`, without the owner reference) in a namespace the operator does not watch.
+`build_trigger_job`, without the owner reference) in a namespace the operator does not watch, as the
+operator's user.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def run(ctx: Context, samples: int) -> dict[str, Any]:
 
                 job = plain_trigger_job(scheduledjob(names[i % SCHEDULEDJOBS], floor_ns), token, sc.operator.job_image)
                 sent = time.monotonic()
-                await ctx.kube.create("jobs", floor_ns, job)
+                await ctx.operator_kube.create("jobs", floor_ns, job)
                 await wait_for(f"Job {job['metadata']['name']}", plain.has(token), timeout=60)
                 floor.append(plain.times[token] - sent)
                 await asyncio.sleep(0.1)

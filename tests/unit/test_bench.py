@@ -1,9 +1,11 @@
 """The benchmark's pure parts: what the bulk floor writes, how goals are judged, the table, progress lines."""
 
 import inspect
+import json
+from pathlib import Path
 from typing import Any
 
-from bench import bulk, floor
+from bench import apiserver, bulk, floor, memory
 from bench.cluster import Request
 from bench.manifests import plain_trigger_job, scheduledjob, trigger_token
 from bench.report import GOALS, goals, table
@@ -178,3 +180,41 @@ def test_a_failed_floor_leaves_the_bulk_without_ratios() -> None:
 def test_progress_line_names_each_count() -> None:
     progress = Progress("bulk 10000", {"CronJobs": lambda: 1234, "statuses": lambda: 56})
     assert progress.line().startswith("bench: bulk 10000: CronJobs 1,234, statuses 56 (")
+
+
+def test_memory_is_grouped_by_the_package_of_the_allocating_file() -> None:
+    site = "/work/main/.venv/lib/python3.11/site-packages"
+    assert memory.package_of(f"{site}/kopf/_core/engines/indexing.py") == "kopf"
+    assert memory.package_of("/work/main/operator/cronflow/kube.py") == "cronflow"
+    assert memory.package_of(str(Path(json.__file__).parent / "decoder.py")) == "stdlib:json"
+    assert memory.package_of("<frozen importlib._bootstrap_external>") == "<frozen importlib._bootstrap_external>"
+    assert memory.short_path(f"{site}/kopf/_core/engines/indexing.py") == "kopf/_core/engines/indexing.py"
+
+
+METRICS_BEFORE = """# HELP apiserver_request_duration_seconds x
+apiserver_request_duration_seconds_sum{resource="cronjobs",subresource="",verb="APPLY"} 1.0
+apiserver_request_duration_seconds_count{resource="cronjobs",subresource="",verb="APPLY"} 10
+apiserver_request_total{code="504",resource="cronjobs",verb="APPLY"} 1
+apiserver_flowcontrol_request_wait_duration_seconds_sum{execute="true",flow_schema="gd",priority_level="gd"} 0
+apiserver_flowcontrol_request_wait_duration_seconds_count{execute="true",flow_schema="gd",priority_level="gd"} 0
+apiserver_flowcontrol_nominal_limit_seats{priority_level="gd"} 49
+"""
+METRICS_AFTER = """
+apiserver_request_duration_seconds_sum{resource="cronjobs",subresource="",verb="APPLY"} 31.0
+apiserver_request_duration_seconds_count{resource="cronjobs",subresource="",verb="APPLY"} 110
+apiserver_request_duration_seconds_count{resource="pods",subresource="",verb="GET"} 99
+apiserver_request_total{code="504",resource="cronjobs",verb="APPLY"} 6
+apiserver_request_total{code="201",resource="cronjobs",verb="APPLY"} 100
+apiserver_flowcontrol_request_wait_duration_seconds_sum{execute="true",flow_schema="gd",priority_level="gd"} 50
+apiserver_flowcontrol_request_wait_duration_seconds_count{execute="true",flow_schema="gd",priority_level="gd"} 100
+apiserver_flowcontrol_nominal_limit_seats{priority_level="gd"} 49
+apiserver_flowcontrol_current_limit_seats{priority_level="gd"} 20
+"""
+
+
+def test_apiserver_summary_is_the_difference_of_two_scrapes() -> None:
+    found = apiserver.summary(apiserver.parse(METRICS_BEFORE), apiserver.parse(METRICS_AFTER))
+    assert found["requests"] == {"APPLY cronjobs": {"count": 100, "mean_ms": 300.0}}
+    assert found["answers_4xx_5xx"] == {"APPLY cronjobs 504": 5}
+    assert found["flowcontrol_wait"] == {"gd gd true": {"count": 100, "mean_ms": 500.0}}
+    assert found["flowcontrol_seats"] == {"gd": {"nominal": 49, "current": 20}}
