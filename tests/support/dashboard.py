@@ -11,13 +11,14 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_pla
 
 from cronflow import names
 from tests.support.fake_cluster import FakeApi
+from tests.support.flow_server import MARKUP
 from tests.support.manifests import scheduledjob
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CRONFLOW_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("CRONFLOW_ARTIFACTS", REPO / "build" / "test-artifacts")) / "dashboard"
 """Where the browser tests save their screenshots (build/ is not tracked)."""
-SCRIPT = "<script>alert(1)</script>"
+SCRIPT = MARKUP
 
 
 def result(job: str, status: str = "OK", http_status: int | None = 200, response: str = '{"ok": true}',

@@ -78,11 +78,11 @@ class FakeCluster:
 
     def list_scheduledjobs_page(self, namespace: str, limit: int, continue_: str | None) -> ListPage:
         """Chunks in name order, as the API server's; the continue token is the last name given."""
-        found = self.list_scheduledjobs(namespace)
-        start = 0 if continue_ is None else next(
-            (i for i, sj in enumerate(found) if sj["metadata"]["name"] > continue_), len(found))
-        chunk, rest = found[start:start + limit], found[start + limit:]
-        return ListPage(chunk, chunk[-1]["metadata"]["name"] if rest else None, len(rest) if rest else None)
+        self._check(namespace, verb="list")
+        after = sorted(name for ns, name in self.api.scheduledjobs if ns == namespace and name > (continue_ or ""))
+        chunk = [copy.deepcopy(self.api.scheduledjobs[(namespace, name)]) for name in after[:limit]]
+        rest = len(after) - len(chunk)
+        return ListPage(chunk, after[limit - 1] if rest else None, rest or None)
 
     def can(self, verb: str, namespace: str, resource: str = names.PLURAL, group: str = names.GROUP) -> bool:
         user = self._check(None)

@@ -3,7 +3,8 @@
 Paths: /ok (200 JSON with cookies), /echo (echoes the Authorization header), /echo-headers (echoes every
 request header in the body, and each X-* one as a response header X-Echo-<name>), /fail (500), /redirect
 (302 to /ok), /slow (answers when released or after 5 s), /cjk (10 KB of multi-byte text), /error (200
-with {"status": "ERROR", "msg"}: a flow API's failure), and, each with its own state per key so that
+with {"status": "ERROR", "msg"}: a flow API's failure), /markup (200 text/html <script>alert(1)</script>:
+what a dashboard must show as text), and, each with its own state per key so that
 tests can share one server:
 
 - /flaky/<key>?fail=N[&status=503][&retryAfter=S][&drop=1]: the first N requests of <key> fail (that
@@ -33,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 CJK_TEXT = "日本語のテキスト🙂" * 400  # about 10 KB of UTF-8
+MARKUP = "<script>alert(1)</script>"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class FlowHandler(BaseHTTPRequestHandler):
             self._send(200, echoed)
         elif route == "/fail":
             self._send(500, b"boom", content_type="text/plain")
+        elif route == "/markup":
+            self._send(200, MARKUP.encode(), content_type="text/html")
         elif route == "/redirect":
             self._send(302, b"", [("Location", "/ok")])
         elif route == "/slow":
