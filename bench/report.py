@@ -211,6 +211,16 @@ def table(results: dict[str, Any]) -> str:
             s = skew[kind]
             row(f"schedule skew, {label} `* * * * *`: Job seen - scheduled minute, p50 / p99 ms ({s['jobs']} Jobs)",
                 _ms(s["seen_minus_scheduled_ms"]), "same as plain" if kind == "scheduledjobs" else "")
+    memory = results.get("memory") or {}
+    if "imports" in memory:
+        imports = memory["imports"]
+        row("operator import alone (no cluster): RSS MB; bare Python", f"{imports['operator_import_rss_mb']}; "
+            f"{imports['python_rss_mb']}")
+        for key, figures in memory.items():
+            if key.startswith("at_"):
+                top = ", ".join(f"{name} {mb}" for name, mb in list(figures["by_package_mb"].items())[:4])
+                row(f"operator with {int(key[3:]):,} ScheduledJobs (tracemalloc on): RSS / traced MB; largest",
+                    f"{figures['rss_mb']} / {figures['traced_mb']}; {top}")
     lines.append("")
     for goal in results.get("goals") or []:
         mark = {True: "met", False: "MISSED", None: "not measured"}[goal["met"]]
