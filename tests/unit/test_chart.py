@@ -631,6 +631,7 @@ def test_gateway_environment_is_the_gateways_settings(helm: str, monkeypatch: py
         "gateway.namespace=team-a",
         "gateway.port=8080",
         "gateway.spoolClaim=inbox",
+        "gateway.dashboardNamespaces={team-b,team-c}",
         "logFormat=text",
         "kubernetesServiceHost=192.0.2.10",
         "kubernetesServicePort=6443",
@@ -641,6 +642,7 @@ def test_gateway_environment_is_the_gateways_settings(helm: str, monkeypatch: py
         "CRONFLOW_API_PORT": "8080",
         "CRONFLOW_API_FLOW_ENDPOINT": FLOW_ENDPOINT,
         "CRONFLOW_API_SPOOL_CLAIM": "inbox",
+        "CRONFLOW_API_DASHBOARD_NAMESPACES": "team-b,team-c",
         "CRONFLOW_API_LOG_FORMAT": "text",
         "KUBERNETES_SERVICE_HOST": "192.0.2.10",
         "KUBERNETES_SERVICE_PORT": "6443",
@@ -660,6 +662,7 @@ def test_gateway_environment_is_the_gateways_settings(helm: str, monkeypatch: py
         "inbox",
         "text",
     )
+    assert settings.dashboard_namespaces == ["team-b", "team-c"]
 
 
 def test_gateway_defaults_to_the_release_namespace_and_no_spool_claim(helm: str) -> None:
