@@ -55,9 +55,9 @@ function show(section) {
 // --- time -------------------------------------------------------------------------------------------
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
-function when(iso) {
+function when(iso, timeStyle = "medium") {
   if (!iso) return "—";
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle });
 }
 
 function fromNow(iso) {
@@ -69,7 +69,7 @@ function fromNow(iso) {
 }
 
 function timeElement(iso, withRelative = false) {
-  const text = withRelative ? `${when(iso)} (${fromNow(iso)})` : when(iso);
+  const text = withRelative ? `${when(iso, "short")} (${fromNow(iso)})` : when(iso);
   return el("time", { datetime: iso, text });
 }
 
