@@ -1,0 +1,67 @@
+"""Operator memory by number of ScheduledJobs: the measured figures that the chart's default resources,
+README's sizing (Performance) and tests/unit/test_bench_sizing.py all take from here.
+
+The figures are one committed `bench/run` (SOURCE): the operator's resident set with no ScheduledJob,
+and its peak (VmHWM) after N ScheduledJobs were created at once and then after a restart over them.
+The benchmark's ScheduledJobs carry no results in status; each result kept (spec.historyLimit, up to
+4 KiB of response each) adds to what the operator caches per object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+SOURCE = "bench/results/2026-12-02T065206Z.json"
+"""The run the figures come from (repository-relative)."""
+IDLE_MIB = 96.4
+"""RSS of the operator watching a namespace with no ScheduledJob, MiB."""
+PEAK_MIB = {1000: 162.3}
+"""Peak RSS by number of ScheduledJobs (created at once, then a restart over them), MiB."""
+HEADROOM = 1.3
+"""The default limit is the measured need times this (garbage-collection timing, larger specs)."""
+DEFAULT_SIZE = 1000
+"""The number of ScheduledJobs the chart's default resources are sized for."""
+ROUND_MIB = 64
+SIZES = (1000, 2500, 5000, 10000)
+"""The sizes README's sizing table shows (measured or extrapolated, as `measured_sizes` says)."""
+
+
+def per_1000_mib() -> float:
+    """Growth of the peak RSS per 1,000 ScheduledJobs, from idle to the largest measured size, MiB."""
+    size = max(PEAK_MIB)
+    return round((PEAK_MIB[size] - IDLE_MIB) * 1000 / size, 1)
+
+
+def need_mib(size: int) -> float:
+    """The measured peak at `size`, or idle plus the growth per 1,000 (linear) for a size not measured."""
+    return PEAK_MIB.get(size, round(IDLE_MIB + per_1000_mib() * size / 1000, 1))
+
+
+def limit_mib(size: int) -> int:
+    """A memory limit for `size` ScheduledJobs: the need with headroom, rounded up to 64 MiB."""
+    return math.ceil(need_mib(size) * HEADROOM / ROUND_MIB) * ROUND_MIB
+
+
+def measured(report: dict[str, Any]) -> tuple[float, dict[int, float]]:
+    """Idle RSS and peak RSS by size from a bench results JSON (the bulk, and the restart after it)."""
+    bulks = [b for b in report.get("bulk") or [] if "error" not in b]
+    restarts = report.get("restart") or []
+    restarts = [restarts] if isinstance(restarts, dict) else restarts
+    peaks: dict[int, float] = {}
+    for bulk in bulks:
+        peaks[bulk["size"]] = bulk.get("operator_rss_mb_peak", bulk["operator_rss_mb"])
+    for restart in restarts:
+        if "writes" in restart and restart["objects"] in peaks:
+            size = restart["objects"]
+            peaks[size] = max(peaks[size], restart.get("operator_rss_mb_peak", restart["operator_rss_mb"]))
+    idle = min(b["operator_rss_mb_idle"] for b in bulks)
+    return idle, peaks
+
+
+def load_source(repo: Path) -> dict[str, Any]:
+    """The results JSON named by SOURCE."""
+    report: dict[str, Any] = json.loads((repo / SOURCE).read_text())
+    return report
