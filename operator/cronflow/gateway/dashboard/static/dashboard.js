@@ -245,7 +245,7 @@ function renderJob(detail) {
     ["Schedule", `${job.schedule} (${job.time_zone})`],
     ["State", el("span", { class: `state ${job.state.toLowerCase()}`, text: job.state })],
     ["Mode", job.automatic ? "automatic (one run per new file)" : "schedule"],
-    ["Next runs", job.next_run_times.length
+    ["Next runs (your time)", job.next_run_times.length
       ? el("ul", { class: "plain" }, ...job.next_run_times.map((t) => el("li", {}, timeElement(t, true)))) : "—"],
     ["Consecutive failures", String(job.consecutive_failures)],
     ["Running", detail.active.length ? detail.active.join(", ") : "—"],
