@@ -117,6 +117,9 @@ def test_the_dashboard_shows_real_runs_and_run_now_starts_exactly_one_job(
     expect(board.row("broken-sync")).to_contain_text("30 4 * * 1-5")
     expect(board.row("broken-sync")).to_contain_text("Europe/Amsterdam")
     expect(board.row("broken-sync").locator("time")).to_have_count(3)  # the next runs
+    newest = board.row("broken-sync").locator(".mark").last
+    newest.hover()
+    expect(newest.locator(".tip")).to_contain_text("HTTP 500")
     board.screenshot("cluster-table")
 
     board.filter_failing()
