@@ -7,17 +7,22 @@ buttons without patch, and Run now starting exactly one Job; and its load time w
 import functools
 import json
 import secrets
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from kubernetes import client
 from playwright.sync_api import Browser, expect
 
 from cronflow import names
-from tests.support.cluster import Cluster, OperatorProcess, wait_until
+from cronflow.cli.dashboard import page_url
+from tests.support.cluster import Cluster, OperatorProcess, free_port, wait_until
 from tests.support.dashboard import ARTIFACTS, SCRIPT, Dashboard, chromium, result
 from tests.support.flow_server import Server
 from tests.support.gateway import GatewayProcess, credential_free_kubeconfig
@@ -117,10 +122,11 @@ def test_the_dashboard_shows_real_runs_and_run_now_starts_exactly_one_job(
     expect(board.row("broken-sync")).to_contain_text("30 4 * * 1-5")
     expect(board.row("broken-sync")).to_contain_text("Europe/Amsterdam")
     expect(board.row("broken-sync").locator("time")).to_have_count(3)  # the next runs
+    board.screenshot("cluster-table")
     newest = board.row("broken-sync").locator(".mark").last
     newest.hover()
     expect(newest.locator(".tip")).to_contain_text("HTTP 500")
-    board.screenshot("cluster-table")
+    board.screenshot("cluster-table-tip")
 
     board.filter_failing()
     expect(board.rows()).to_have_count(1)
@@ -199,3 +205,37 @@ def test_the_first_page_of_1000_scheduledjobs_loads_within_two_seconds(
         f"1000 ScheduledJobs (local cluster): first page {first:.2f} s, next page {second:.2f} s, "
         f"failing now {failing:.2f} s\n")
     assert first < 2 and second < 2 and failing < 5, (first, second, failing)
+
+
+def test_kubectl_cronflow_dashboard_local_serves_the_page_for_the_kubeconfigs_token(
+    node: Cluster, crd: None, namespace: str, tokens: dict[str, str], browser: Browser, tmp_path: Path,
+) -> None:
+    node.kubectl("apply", "-f", "-", input=json.dumps(scheduledjob("nightly-report", namespace)))
+    kubeconfig = credential_free_kubeconfig(node, tmp_path / "viewer.kubeconfig")
+    config = json.loads(kubeconfig.read_text())
+    config["users"] = [{"name": user["name"], "user": {"token": tokens[VIEWER]}} for user in config["users"]]
+    kubeconfig.write_text(json.dumps(config))
+    port = free_port()
+    plugin = Path(sys.executable).with_name("kubectl-cronflow")
+    with subprocess.Popen([str(plugin), "dashboard", "--local", "--no-browser", "--port", str(port), "-n", namespace,
+                           "--kubeconfig", str(kubeconfig)], stderr=subprocess.PIPE, text=True) as served:
+        try:
+            wait_until("the plugin's gateway", lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=30)
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(page_url(port, tokens[VIEWER], namespace))
+            expect(page.locator('#jobs tbody tr[data-name="nightly-report"]')).to_be_visible()
+            expect(page.locator("#who")).to_contain_text(f"system:serviceaccount:{namespace}:{VIEWER}")
+            context.close()
+        finally:
+            served.send_signal(signal.SIGINT)
+            _, errors = served.communicate(timeout=15)
+    assert served.returncode == 0, errors
+    assert tokens[VIEWER] not in errors
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
