@@ -1,8 +1,9 @@
 """Operator memory by number of ScheduledJobs: the measured figures that the chart's default resources,
 README's sizing (Performance) and tests/unit/test_bench_sizing.py all take from here.
 
-The figures are one committed `bench/run` (SOURCE): the operator's resident set with no ScheduledJob,
-and its peak (VmHWM) after N ScheduledJobs were created at once and then after a restart over them.
+The figures are committed `bench/run` results (SOURCES): the operator's resident set with no
+ScheduledJob, and its peak (VmHWM) after N ScheduledJobs were created at once and then after a restart
+over them.
 The benchmark's ScheduledJobs carry no results in status; each result kept (spec.historyLimit, up to
 4 KiB of response each) adds to what the operator caches per object.
 """
@@ -14,8 +15,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-SOURCE = "bench/results/2026-12-02T065206Z.json"
-"""The run the figures come from (repository-relative)."""
+SOURCES = ("bench/results/2026-12-02T065206Z.json",)
+"""The runs the figures come from (repository-relative)."""
 IDLE_MIB = 96.4
 """RSS of the operator watching a namespace with no ScheduledJob, MiB."""
 PEAK_MIB = {1000: 162.3}
@@ -26,7 +27,7 @@ DEFAULT_SIZE = 1000
 """The number of ScheduledJobs the chart's default resources are sized for."""
 ROUND_MIB = 64
 SIZES = (1000, 2500, 5000, 10000)
-"""The sizes README's sizing table shows (measured or extrapolated, as `measured_sizes` says)."""
+"""The sizes README's sizing table shows (those not in PEAK_MIB extrapolated)."""
 
 
 def per_1000_mib() -> float:
@@ -45,11 +46,10 @@ def limit_mib(size: int) -> int:
     return math.ceil(need_mib(size) * HEADROOM / ROUND_MIB) * ROUND_MIB
 
 
-def measured(report: dict[str, Any]) -> tuple[float, dict[int, float]]:
-    """Idle RSS and peak RSS by size from a bench results JSON (the bulk, and the restart after it)."""
-    bulks = [b for b in report.get("bulk") or [] if "error" not in b]
-    restarts = report.get("restart") or []
-    restarts = [restarts] if isinstance(restarts, dict) else restarts
+def measured(reports: list[dict[str, Any]]) -> tuple[float, dict[int, float]]:
+    """Idle RSS (the lowest) and peak RSS by size from bench results JSONs (each bulk, and the restart after it)."""
+    bulks = [b for report in reports for b in report.get("bulk") or [] if "error" not in b]
+    restarts = [r for report in reports for r in _listed(report.get("restart"))]
     peaks: dict[int, float] = {}
     for bulk in bulks:
         peaks[bulk["size"]] = bulk.get("operator_rss_mb_peak", bulk["operator_rss_mb"])
@@ -61,7 +61,10 @@ def measured(report: dict[str, Any]) -> tuple[float, dict[int, float]]:
     return idle, peaks
 
 
-def load_source(repo: Path) -> dict[str, Any]:
-    """The results JSON named by SOURCE."""
-    report: dict[str, Any] = json.loads((repo / SOURCE).read_text())
-    return report
+def _listed(restart: Any) -> list[dict[str, Any]]:
+    return [restart] if isinstance(restart, dict) else list(restart or [])
+
+
+def load_sources(repo: Path) -> list[dict[str, Any]]:
+    """The results JSONs named by SOURCES."""
+    return [json.loads((repo / source).read_text()) for source in SOURCES]

@@ -59,8 +59,8 @@ def test_default_memory_request_covers_an_idle_operator(operator_resources: dict
 
 
 def test_sizing_figures_are_the_committed_runs() -> None:
-    idle, peaks = sizing.measured(sizing.load_source(REPO))
-    assert (idle, peaks) == (sizing.IDLE_MIB, sizing.PEAK_MIB), f"bench/sizing.py differs from {sizing.SOURCE}"
+    idle, peaks = sizing.measured(sizing.load_sources(REPO))
+    assert (idle, peaks) == (sizing.IDLE_MIB, sizing.PEAK_MIB), f"bench/sizing.py differs from {sizing.SOURCES}"
 
 
 def test_readme_sizing_quotes_bench_sizing() -> None:
