@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ RESULTS = 10
 """Results per ScheduledJob: a full ring of the default historyLimit."""
 
 
-def result_entry(name: str, number: int) -> dict[str, Any]:
-    """One status.results entry as the operator records it (a 200 with a small JSON answer)."""
+def result_entry(name: str, number: int, response_bytes: int = 0) -> dict[str, Any]:
+    """One status.results entry as the operator records it (a 200 with a JSON answer of at least
+    `response_bytes`)."""
     return {
         "job": f"{name}-manual-{number:010x}",
         "trigger": "Manual",
@@ -52,13 +54,13 @@ def result_entry(name: str, number: int) -> dict[str, Any]:
         "httpResult": {
             "status": 200,
             "headers": [{"key": "Content-Type", "value": "application/json"}],
-            "response": json.dumps({"run_id": f"{number:012x}", "accepted": True}),
+            "response": json.dumps({"run_id": f"{number:012x}", "accepted": True, "log": "x" * response_bytes}),
             "truncated": False,
         },
     }
 
 
-async def populate(kube: Kube, namespace: str, count: int) -> None:
+async def populate(kube: Kube, namespace: str, count: int, response_bytes: int = 0) -> None:
     """`count` ScheduledJobs, each with RESULTS results in its status; progress every 250."""
     objs = [scheduledjob(f"list-{i:05d}", namespace) for i in range(count)]
     await kube.create_many(names.PLURAL, namespace, objs)
@@ -68,12 +70,13 @@ async def populate(kube: Kube, namespace: str, count: int) -> None:
     async def patch(obj: dict[str, Any]) -> None:
         nonlocal done
         name = obj["metadata"]["name"]
-        status = {"status": {"results": [result_entry(name, n) for n in range(RESULTS)], "state": "ENABLED"}}
+        recorded = [result_entry(name, n, response_bytes) for n in range(RESULTS)]
+        status = {"status": {"results": recorded, "state": "ENABLED"}}
         async with semaphore:
             await kube.merge_patch(names.PLURAL, namespace, f"{name}/status", status)
         done += 1
         if done % 250 == 0:
-            print(f"list_jobs: {done} of {count} statuses written", file=sys.stderr)
+            print(f"bench: {done} of {count} statuses written", file=sys.stderr)
 
     await asyncio.gather(*(patch(obj) for obj in objs))
 
@@ -123,12 +126,10 @@ def measure(gateway: GatewayProcess, token: str, count: int, samples: int) -> di
     return figures
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.list_jobs", description=__doc__)
-    parser.add_argument("--jobs", type=int, default=1000, help="ScheduledJobs in the namespace (default 1000)")
-    parser.add_argument("--samples", type=int, default=20, help="timed calls of each (default 20)")
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
-    args = parser.parse_args(argv)
+@contextlib.contextmanager
+def gateway_over(count: int, response_bytes: int = 0) -> Iterator[tuple[GatewayProcess, str]]:
+    """A namespace of `count` ScheduledJobs (10 results each, answers padded to `response_bytes`) on the local
+    cluster, cronflow-api over it and a caller token with a Role there; all removed afterwards."""
     cluster = local_cluster()
     cluster.install_crd()
     namespace = f"bench-list-{uuid.uuid4().hex[:6]}"
@@ -138,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
 
         async def fill() -> None:
             async with Kube(cluster.kubeconfig) as kube:
-                await populate(kube, namespace, args.jobs)
+                await populate(kube, namespace, count, response_bytes)
 
         asyncio.run(fill())
-        print(f"list_jobs: {args.jobs} ScheduledJobs in {time.monotonic() - began:.1f} s", file=sys.stderr)
+        print(f"bench: {count} ScheduledJobs in {time.monotonic() - began:.1f} s", file=sys.stderr)
         cluster.kubectl("apply", "-f", "-", input=json.dumps(scheduler_user_rbac(namespace)))
         token = cluster.kubectl("-n", namespace, "create", "token", SCHEDULER_USER).stdout.strip()
         with tempfile.TemporaryDirectory() as tmp:
@@ -149,17 +150,31 @@ def main(argv: list[str] | None = None) -> int:
             gateway = GatewayProcess(kubeconfig, namespace, "http://flows.invalid/run", Path(tmp) / "gateway.log")
             gateway.start()
             try:
-                figures = measure(gateway, token, args.jobs, args.samples)
+                yield gateway, token
             finally:
                 gateway.stop()
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "jobs": args.jobs,
-              "results_per_job": RESULTS, **figures}
-    text = json.dumps(report, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n")
+
+
+def report(figures: dict[str, Any], out: Path | None) -> None:
+    """Print the figures as JSON with the date and machine; also into `out`."""
+    text = json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), **figures},
+                      indent=2)
+    if out:
+        out.write_text(text + "\n")
     print(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.list_jobs", description=__doc__)
+    parser.add_argument("--jobs", type=int, default=1000, help="ScheduledJobs in the namespace (default 1000)")
+    parser.add_argument("--samples", type=int, default=20, help="timed calls of each (default 20)")
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    with gateway_over(args.jobs) as (gateway, token):
+        figures = measure(gateway, token, args.jobs, args.samples)
+    report({"jobs": args.jobs, "results_per_job": RESULTS, **figures}, args.out)
     return 0
 
 

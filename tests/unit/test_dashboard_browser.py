@@ -1,11 +1,10 @@
 """The dashboard in headless Chromium against the gateway served in a thread over the Cluster fake: the table,
 the failing-now filter, a job's answer, a script in a response shown as text, buttons only with patch, one
-patch per trigger, refresh without reload, and the load time at 1,000 ScheduledJobs (screenshots in ARTIFACTS).
+patch per trigger, refresh without reload, and paging of 1,000 ScheduledJobs (screenshots in ARTIFACTS).
 """
 
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from cronflow import names
 from cronflow.gateway.app import create_app
 from cronflow.gateway.settings import GatewaySettings
-from tests.support.dashboard import ARTIFACTS, SCRIPT, Dashboard, add_job, chromium, result
+from tests.support.dashboard import SCRIPT, Dashboard, add_job, chromium, result
 from tests.support.fake_cluster import FakeApi
 from tests.support.gateway import serving_app
 
@@ -164,9 +163,9 @@ def test_a_refused_token_is_said_so_on_the_sign_in_form(board: Dashboard) -> Non
     expect(board.page.get_by_label("Your Kubernetes token")).to_be_visible()
 
 
-def test_the_first_page_of_1000_jobs_loads_within_two_seconds(browser: Browser) -> None:
+def test_1000_jobs_are_paged_by_100_and_the_filter_finds_the_failing_ones(browser: Browser) -> None:
     """1,000 ScheduledJobs, each with 10 results of 4 KiB answers: page 1 (100 rows), the next page, and the
-    failing-now filter (every job read); the times go to ARTIFACTS/load-times.txt."""
+    failing-now filter (every job read). Its load time is measured in bench/dashboard.py, not here."""
     api = FakeApi()
     api.add_user("alice-token", "alice", "default")
     for i in range(1000):
@@ -178,22 +177,11 @@ def test_the_first_page_of_1000_jobs_loads_within_two_seconds(browser: Browser) 
         board = Dashboard(context.new_page(), url)
         board.page.goto(url + "/")
         board.page.evaluate("sessionStorage.setItem('cronflow.token', 'alice-token')")
-        started = time.monotonic()
         board.page.reload()
         expect(board.rows()).to_have_count(100)
-        first = time.monotonic() - started
-        started = time.monotonic()
         board.page.get_by_role("button", name="Next page").click()
         expect(board.page.locator("#page-info")).to_have_text("Page 2: jobs 101 to 200 of 1000")
-        second = time.monotonic() - started
-        started = time.monotonic()
         board.filter_failing()
         expect(board.rows()).to_have_count(10)
-        failing = time.monotonic() - started
         board.screenshot("1000-jobs-failing")
     context.close()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "load-times.txt").write_text(
-        f"1000 ScheduledJobs (fake API): first page {first:.2f} s, next page {second:.2f} s, "
-        f"failing now {failing:.2f} s\n")
-    assert first < 2 and second < 2 and failing < 5, (first, second, failing)
