@@ -124,6 +124,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 if with_restart:
                     report["restart"].append(
                         figures.pop("after", None) or {"objects": size, "error": figures.get("error", "not run")})
+                    failed = failed or "error" in report["restart"][-1]
                 if "bulk" in parts:
                     figures = bulk.with_floor(figures, floors[0])
                     figures["other_floors"] = floors[1:]

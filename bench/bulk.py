@@ -72,7 +72,10 @@ async def run(ctx: Context, size: int, after: After | None = None) -> dict[str, 
             "apiserver": metrics,
         }
         if after is not None:
-            figures["after"] = await after(ctx, sc)
+            try:
+                figures["after"] = await after(ctx, sc)
+            except Exception as error:  # keep the bulk's figures: the restart's failure is its own
+                figures["after"] = {"objects": size, "error": f"{type(error).__name__}: {error}"}
         return part_result(sc, began, **figures)
 
 
