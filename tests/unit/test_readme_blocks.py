@@ -83,3 +83,13 @@ def test_no_bare_on_key_that_kubectl_reads_as_true(path: Path) -> None:
     """kubectl's YAML 1.1 parser reads a bare `on:` key as `true` (`unknown field "spec.notifications.true"`)."""
     bare = [n for n, line in enumerate(path.read_text().splitlines(), 1) if re.match(r"^\s*(- )?on:", line)]
     assert bare == [], f"{path.name}: write \"on\": with quotes (lines {bare})"
+
+
+@pytest.mark.parametrize(
+    "path", [*DOCUMENTS, REPO / "charts/cronflow/templates/NOTES.txt"], ids=lambda p: str(p.relative_to(REPO))
+)
+def test_no_document_tells_users_to_pip_install_into_their_own_python(path: Path) -> None:
+    """A bare `pip install .` moves the pins of the user's other packages: pipx or the .venv instead."""
+    told = [line for line in path.read_text().splitlines()
+            if "pip install ." in line and not re.search(r"pipx install|never a bare|not a bare", line)]
+    assert told == []
