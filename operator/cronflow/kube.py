@@ -60,14 +60,29 @@ def _server_message(error: ApiException) -> str:
         return str(error.reason or "")
 
 
-def _json(response: Any) -> Any:
-    return json.loads(response.data)
+def read_json(response: Any) -> Any:
+    """The answer's JSON; its connection goes back to the pool, fully read."""
+    try:
+        return json.loads(response.data)
+    finally:
+        response.release_conn()
+
+
+def call_kubeapi_discard(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`call_kubeapi` for a write whose answer is not needed (no client models are built from it): the
+    answer is read to its end before its connection goes back to the pool, else the next request on that
+    connection would read the rest of this body as its status line. Returns `not_found` on a 404 if given."""
+    response = call_kubeapi(call, *args, _preload_content=False, **kwargs)
+    if hasattr(response, "drain_conn"):
+        response.drain_conn()
+        response.release_conn()
+    return response
 
 
 def _list(call: Callable[..., Any], namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
     """The objects a namespaced list call returns for a label selector, as plain dicts."""
     selector = ",".join(f"{key}={value}" for key, value in labels.items())
-    items: list[dict[str, Any]] = _json(call_kubeapi(call, namespace, label_selector=selector,
+    items: list[dict[str, Any]] = read_json(call_kubeapi(call, namespace, label_selector=selector,
                                                      _preload_content=False))["items"]
     return items
 
@@ -110,18 +125,17 @@ class KubeLeases:
                                 timeout=LEASE_TIMEOUT, _preload_content=False)
         if response is None:
             return None
-        lease: dict[str, Any] = _json(response)
+        lease: dict[str, Any] = read_json(response)
         return lease
 
     def create(self, namespace: str, body: Mapping[str, Any]) -> None:
         """Create the Lease (409 when it exists)."""
-        call_kubeapi(coordination_api().create_namespaced_lease, namespace, dict(body), timeout=LEASE_TIMEOUT,
-                     _preload_content=False).release_conn()
+        call_kubeapi_discard(coordination_api().create_namespaced_lease, namespace, dict(body), timeout=LEASE_TIMEOUT)
 
     def replace(self, namespace: str, name: str, body: Mapping[str, Any]) -> None:
         """Replace the Lease, guarded by the body's resourceVersion (409 when it changed)."""
-        call_kubeapi(coordination_api().replace_namespaced_lease, name, namespace, dict(body),
-                     timeout=LEASE_TIMEOUT, _preload_content=False).release_conn()
+        call_kubeapi_discard(coordination_api().replace_namespaced_lease, name, namespace, dict(body),
+                             timeout=LEASE_TIMEOUT)
 
 
 class KubeWriter:
@@ -134,20 +148,17 @@ class KubeWriter:
             "CronJob": batch_api().patch_namespaced_cron_job,
             "Deployment": apps_api().patch_namespaced_deployment,
         }[manifest["kind"]]
-        response = call_kubeapi(
+        call_kubeapi_discard(
             patch, name=meta["name"], namespace=meta["namespace"], body=dict(manifest),
             field_manager=FIELD_MANAGER, force=True, _content_type="application/apply-patch+yaml",
-            _preload_content=False,  # the answer is not needed: skip building client models from it
         )
-        response.release_conn()
         log.info("applied %s %s/%s", manifest["kind"], meta["namespace"], meta["name"])
 
     def create_job(self, manifest: Mapping[str, Any]) -> bool:
         """Create a Job; False when one of that name exists already (the create is idempotent)."""
         try:
-            call_kubeapi(
-                batch_api().create_namespaced_job, namespace=manifest["metadata"]["namespace"],
-                body=dict(manifest), _preload_content=False,
+            call_kubeapi_discard(
+                batch_api().create_namespaced_job, namespace=manifest["metadata"]["namespace"], body=dict(manifest)
             )
         except ApiError as error:
             if error.status == 409 and error.reason == "Conflict" and "already exists" in error.message:
@@ -158,24 +169,24 @@ class KubeWriter:
 
     def delete_job(self, namespace: str, name: str) -> None:
         """Delete a Job and, in the background, its pods; gone already is fine."""
-        call_kubeapi(batch_api().delete_namespaced_job, name, namespace, propagation_policy="Background",
-                     not_found=None, _preload_content=False)
+        call_kubeapi_discard(batch_api().delete_namespaced_job, name, namespace, propagation_policy="Background",
+                             not_found=None)
         log.info("deleted Job %s/%s", namespace, name)
 
     def delete_deployment(self, namespace: str, name: str) -> None:
         """Delete a Deployment (and, in the background, its pods); gone already is fine."""
-        call_kubeapi(apps_api().delete_namespaced_deployment, name, namespace, propagation_policy="Background",
-                     not_found=None, _preload_content=False)
+        call_kubeapi_discard(apps_api().delete_namespaced_deployment, name, namespace,
+                             propagation_policy="Background", not_found=None)
         log.info("deleted Deployment %s/%s", namespace, name)
 
     def patch_status(self, sj: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
         """Merge-patch status fields, guarded by the resourceVersion they were computed from (409 if stale)."""
         meta = sj["metadata"]
         body = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": dict(changes)}
-        call_kubeapi(
+        call_kubeapi_discard(
             custom_api().patch_namespaced_custom_object_status,
             names.GROUP, names.VERSION, meta["namespace"], names.PLURAL, meta["name"], body,
-            _content_type="application/merge-patch+json", _preload_content=False,
+            _content_type="application/merge-patch+json",
         )
         log.info("patched status of ScheduledJob %s/%s: %s", meta["namespace"], meta["name"], ", ".join(changes))
 
@@ -187,9 +198,9 @@ class KubeWriter:
         patch_meta: dict[str, Any] = {"resourceVersion": meta["resourceVersion"], "finalizers": finalizers}
         if annotations:
             patch_meta["annotations"] = dict(annotations)
-        call_kubeapi(
+        call_kubeapi_discard(
             batch_api().patch_namespaced_job, meta["name"], meta["namespace"], {"metadata": patch_meta},
-            _content_type="application/merge-patch+json", not_found=None, _preload_content=False,
+            _content_type="application/merge-patch+json", not_found=None,
         )
         log.info("patched Job %s/%s: finalizers %s", meta["namespace"], meta["name"], finalizers)
 
@@ -199,7 +210,7 @@ class KubeWriter:
                                 _preload_content=False)
         if response is None:
             return None
-        labels: dict[str, str] = _json(response)["metadata"].get("labels") or {}
+        labels: dict[str, str] = read_json(response)["metadata"].get("labels") or {}
         return labels
 
     def read_owned_secret(self, namespace: str, name: str, key: str) -> tuple[str, str | None] | None:
@@ -208,7 +219,7 @@ class KubeWriter:
                                 _preload_content=False)
         if response is None:
             return None
-        secret = _json(response)
+        secret = read_json(response)
         owner = next((r["uid"] for r in secret["metadata"].get("ownerReferences") or [] if r.get("controller")), None)
         value = (secret.get("data") or {}).get(key)
         return (base64.b64decode(value).decode() if value else "", owner)
@@ -217,7 +228,7 @@ class KubeWriter:
         """Create a Secret; False when one of that name exists already."""
         meta = manifest["metadata"]
         try:
-            call_kubeapi(core_api().create_namespaced_secret, meta["namespace"], dict(manifest), _preload_content=False)
+            call_kubeapi_discard(core_api().create_namespaced_secret, meta["namespace"], dict(manifest))
         except ApiError as error:
             if error.status == 409 and "already exists" in error.message:
                 return False
@@ -276,6 +287,6 @@ def post_event(obj: Mapping[str, Any], type_: str, reason: str, message: str) ->
         "reportingComponent": "cronflow",
     }
     try:
-        call_kubeapi(core_api().create_namespaced_event, meta["namespace"], cast(Any, event), _preload_content=False)
+        call_kubeapi_discard(core_api().create_namespaced_event, meta["namespace"], cast(Any, event))
     except ApiError as error:
         log.warning("could not post event %s: %s", reason, error.reason)

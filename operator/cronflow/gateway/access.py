@@ -5,7 +5,6 @@ made per request from the caller's bearer token and the API server's address and
 the gateway's own kubeconfig or service account holds are never copied into it.
 """
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any, Protocol
 from kubernetes import client, config
 
 from cronflow import names
-from cronflow.kube import call_kubeapi
+from cronflow.kube import call_kubeapi, call_kubeapi_discard, read_json
 from cronflow.reconcile.writer import ApiError
 
 __all__ = ["ApiError", "Cluster", "KubeCluster", "ListPage", "api_server", "token_configuration"]
@@ -103,18 +102,18 @@ class KubeCluster:
 
     def username(self) -> str:
         review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
-        answer = _json(call_kubeapi(client.AuthenticationV1Api(self._client).create_self_subject_review, review,
+        answer = read_json(call_kubeapi(client.AuthenticationV1Api(self._client).create_self_subject_review, review,
                                     _headers=dict(_JSON_BODY), _preload_content=False))
         return str(answer["status"]["userInfo"].get("username", ""))
 
     def list_scheduledjobs(self, namespace: str) -> list[dict[str, Any]]:
         answer = call_kubeapi(self._custom.list_namespaced_custom_object, names.GROUP, names.VERSION, namespace,
                               names.PLURAL, _preload_content=False)
-        items: list[dict[str, Any]] = _json(answer)["items"]
+        items: list[dict[str, Any]] = read_json(answer)["items"]
         return items
 
     def list_scheduledjobs_page(self, namespace: str, limit: int, continue_: str | None) -> ListPage:
-        answer = _json(call_kubeapi(self._custom.list_namespaced_custom_object, names.GROUP, names.VERSION,
+        answer = read_json(call_kubeapi(self._custom.list_namespaced_custom_object, names.GROUP, names.VERSION,
                                     namespace, names.PLURAL, limit=limit, _continue=continue_,
                                     _preload_content=False))
         meta = answer.get("metadata") or {}
@@ -123,45 +122,41 @@ class KubeCluster:
     def read_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
         answer = call_kubeapi(self._custom.get_namespaced_custom_object, names.GROUP, names.VERSION, namespace,
                               names.PLURAL, name, not_found=None, _preload_content=False)
-        return None if answer is None else dict(_json(answer))
+        return None if answer is None else dict(read_json(answer))
 
     def create_scheduledjob(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         answer = call_kubeapi(self._custom.create_namespaced_custom_object, names.GROUP, names.VERSION,
                               manifest["metadata"]["namespace"], names.PLURAL, dict(manifest),
                               _headers=dict(_JSON_BODY), _preload_content=False)
-        return dict(_json(answer))
+        return dict(read_json(answer))
 
     def patch_spec(self, sj: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
         meta = sj["metadata"]
         body = {"metadata": {"uid": meta["uid"]}, "spec": dict(spec)}
-        call_kubeapi(self._custom.patch_namespaced_custom_object, names.GROUP, names.VERSION, meta["namespace"],
-                     names.PLURAL, meta["name"], body, _content_type="application/merge-patch+json",
-                     _preload_content=False)
+        call_kubeapi_discard(self._custom.patch_namespaced_custom_object, names.GROUP, names.VERSION,
+                             meta["namespace"], names.PLURAL, meta["name"], body,
+                             _content_type="application/merge-patch+json")
 
     def delete_scheduledjob(self, sj: Mapping[str, Any]) -> None:
         meta = sj["metadata"]
         options = {"preconditions": {"uid": meta["uid"]}, "propagationPolicy": "Background"}
-        call_kubeapi(self._custom.delete_namespaced_custom_object, names.GROUP, names.VERSION, meta["namespace"],
-                     names.PLURAL, meta["name"], body=options, _preload_content=False)
+        call_kubeapi_discard(self._custom.delete_namespaced_custom_object, names.GROUP, names.VERSION,
+                             meta["namespace"], names.PLURAL, meta["name"], body=options)
 
     def can(self, verb: str, namespace: str, resource: str = names.PLURAL, group: str = names.GROUP) -> bool:
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {
             "resourceAttributes": {"namespace": namespace, "verb": verb, "group": group, "resource": resource}}}
-        answer = _json(call_kubeapi(client.AuthorizationV1Api(self._client).create_self_subject_access_review,
+        answer = read_json(call_kubeapi(client.AuthorizationV1Api(self._client).create_self_subject_access_review,
                                     review, _headers=dict(_JSON_BODY), _preload_content=False))
         return bool(answer.get("status", {}).get("allowed"))
 
     def list_namespaces(self) -> list[str]:
-        answer = _json(call_kubeapi(client.CoreV1Api(self._client).list_namespace, _preload_content=False))
+        answer = read_json(call_kubeapi(client.CoreV1Api(self._client).list_namespace, _preload_content=False))
         return [item["metadata"]["name"] for item in answer["items"]]
 
     def create_secret(self, manifest: Mapping[str, Any]) -> None:
-        call_kubeapi(client.CoreV1Api(self._client).create_namespaced_secret, manifest["metadata"]["namespace"],
-                     dict(manifest), _headers=dict(_JSON_BODY), _preload_content=False)
+        call_kubeapi_discard(client.CoreV1Api(self._client).create_namespaced_secret,
+                             manifest["metadata"]["namespace"], dict(manifest), _headers=dict(_JSON_BODY))
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
-
-
-def _json(response: Any) -> Any:
-    return json.loads(response.data)
