@@ -9,6 +9,7 @@ end stops the cluster.
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.walkthrough
 REPO = Path(__file__).resolve().parents[2]
 README_NAMESPACES = ("team-a",)
 """Namespaces README's blocks create; deleted before and after, so the walkthrough runs again."""
+INBOX = Path("/srv/cronflow/inbox")
+"""The automatic-mode recipe's hostPath directory."""
 
 
 def run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
@@ -35,10 +38,14 @@ def cluster_shell(command: str, timeout: float = 300) -> subprocess.CompletedPro
 
 
 def clean_up() -> None:
-    """What README's blocks create: the namespaces and a Helm release (from an interrupted run)."""
+    """What README's blocks create: the namespaces, the automatic-mode sample's ScheduledJob, claim, volume
+    and directory in the demo's namespace, and a Helm release (from an interrupted run)."""
     cluster_shell("helm uninstall cronflow -n cronflow-system --wait >/dev/null 2>&1 || true")
     names = " ".join(README_NAMESPACES)
     cluster_shell(f"kubectl delete namespace {names} --ignore-not-found --wait=true --timeout=120s")
+    cluster_shell("kubectl -n cronflow-demo delete sj/invoice-import pvc/inbox --ignore-not-found --timeout=120s; "
+                  "kubectl delete pv cronflow-inbox --ignore-not-found --timeout=60s")
+    shutil.rmtree(INBOX, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +73,10 @@ def test_the_demo_prints_the_tables_readme_shows(demo: subprocess.CompletedProce
             (line.split()[: len(header.split())] for line in demo.stdout.splitlines() if line.startswith(header[:4])),
             None,
         ), f"hack/demo printed no {header.split()[0]} table:\n{demo.stdout}"
-    assert "nightly-import-manual-demo-" in demo.stdout, "the result of the run the demo triggered"
+    job = demo.stderr.split("waiting for the result of Job ", 1)[1].split()[0]
+    assert any(line.startswith(f"{job} ") and " OK " in line for line in demo.stdout.splitlines()), (
+        f"the table of the run the demo triggered ({job}):\n{demo.stdout}"
+    )
     assert "\x00" not in demo.stdout + demo.stderr, "clean logs when redirected to a file"
     assert [f"{n}/6" in demo.stderr for n in range(1, 7)] == [True] * 6, "every step is in the log"
 
