@@ -6,14 +6,18 @@ a pod reaches the same Service by its DNS name. The gateway pod holds no token o
 """
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.test_helm import CHART, RELEASE, Release, create_namespace, install, run_client_pod
 from tests.support import scheduler_client as script
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, free_port, wait_until
 from tests.support.flow_server import Server
 from tests.support.gateway import documented_script_round_trip
 from tests.support.rbac import SCHEDULER_USER, scheduler_user_rbac
@@ -90,3 +94,37 @@ def test_the_gateway_service_answers_by_its_dns_name_and_without_a_token_is_401(
                              params={"namespace": gateway_release.namespace},
                              headers={"Authorization": f"Bearer {user_token(gateway_release)}"}, timeout=30)
     assert forbidden.status_code == 403, forbidden.text
+
+
+def test_kubectl_cronflow_dashboard_port_forwards_to_the_gateway_service(gateway_release: Release) -> None:
+    """The plugin's default path: `kubectl port-forward` to the chart's Service; the page and its API answer
+    there for a caller's token."""
+    cluster, port = gateway_release.cluster, free_port()
+    plugin = Path(sys.executable).with_name("kubectl-cronflow")
+    command = [str(plugin), "dashboard", "--no-browser", "--port", str(port), "--service", GATEWAY,
+               "--service-namespace", gateway_release.namespace, "-n", gateway_release.watched,
+               "--kubeconfig", str(cluster.kubeconfig)]
+    token = user_token(gateway_release)
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as forwarded:
+        try:
+            page = wait_until("the page through the port-forward", lambda: _get(f"http://127.0.0.1:{port}/"),
+                              timeout=60)
+            assert '<script src="/dashboard.js"' in page.text
+            jobs = requests.get(f"http://127.0.0.1:{port}/api/v1/dashboard/jobs",
+                                params={"namespace": gateway_release.watched},
+                                headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert jobs.status_code == 200, jobs.text
+            assert jobs.json()["namespace"] == gateway_release.watched
+        finally:
+            forwarded.send_signal(signal.SIGINT)
+            _, said = forwarded.communicate(timeout=15)
+    assert f"dashboard at http://127.0.0.1:{port}/" in said
+    assert token not in said
+
+
+def _get(url: str) -> requests.Response | None:
+    try:
+        answer = requests.get(url, timeout=2)
+    except requests.RequestException:
+        return None
+    return answer if answer.status_code == 200 else None
