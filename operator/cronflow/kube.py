@@ -73,7 +73,7 @@ def call_kubeapi_discard(call: Callable[..., Any], *args: Any, **kwargs: Any) ->
     answer is read to its end before its connection goes back to the pool, else the next request on that
     connection would read the rest of this body as its status line. Returns `not_found` on a 404 if given."""
     response = call_kubeapi(call, *args, _preload_content=False, **kwargs)
-    if hasattr(response, "drain_conn"):
+    if response is not None:  # None: the not_found answer to a 404
         response.drain_conn()
         response.release_conn()
     return response

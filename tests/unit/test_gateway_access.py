@@ -1,12 +1,9 @@
 """The gateway's Kubernetes access: every call carries the caller's token and none of the gateway's own
 credentials; and its command line."""
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -15,45 +12,27 @@ from cronflow.gateway import __main__ as cli
 from cronflow.gateway import access
 from cronflow.gateway.access import ApiError, KubeCluster, token_configuration
 from cronflow.gateway.settings import GatewaySettings
-from tests.support.flow_server import serving
+from tests.support.api_standin import StandInApi, standin_api
 
 SJ = {"metadata": {"namespace": "team-a", "name": "daily-job-abcde", "uid": "u-1"}}
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class _Recorder(StandInApi):
     """Answers every request with a small JSON object (403 for paths with 'forbidden') and records it."""
 
-    requests: ClassVar[list[dict[str, Any]]] = []
-
-    def _answer(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                              "body": json.loads(body) if body else None})
-        forbidden = "forbidden" in self.path
-        answer = json.dumps({"message": "no", "status": {"userInfo": {"username": "alice"}}, "items": [],
-                             "metadata": {"uid": "u-1"}}).encode()
-        self.send_response(403 if forbidden else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
+    def answer(self) -> tuple[int, dict[str, Any]]:
+        document = {"message": "no", "status": {"userInfo": {"username": "alice"}}, "items": [],
+                    "metadata": {"uid": "u-1"}}
+        return (403 if "forbidden" in self.path else 200), document
 
 
 @pytest.fixture
 def api_server() -> Iterator[tuple[client.Configuration, list[dict[str, Any]]]]:
     """A stand-in API server, and the gateway's own configuration for it (with credentials of its own)."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    _Recorder.requests = []
-    own = client.Configuration(host=f"http://127.0.0.1:{httpd.server_address[1]}",
-                               api_key={"authorization": "gateway-own-token"},
-                               api_key_prefix={"authorization": "Bearer"})
-    own.cert_file, own.key_file, own.username, own.password = "/gateway.crt", "/gateway.key", "admin", "pw"
-    with serving(httpd, threading.Event()):
+    with standin_api(_Recorder) as url:
+        own = client.Configuration(host=url, api_key={"authorization": "gateway-own-token"},
+                                   api_key_prefix={"authorization": "Bearer"})
+        own.cert_file, own.key_file, own.username, own.password = "/gateway.crt", "/gateway.key", "admin", "pw"
         yield own, _Recorder.requests
 
 
