@@ -7,7 +7,7 @@ import sys
 import kopf
 from pydantic import ValidationError
 
-from cronflow import handlers, metrics
+from cronflow import handlers, metrics, startup_gate
 from cronflow.logs import configure_logging
 from cronflow.settings import OperatorSettings
 
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_format, settings.verbose)
     handlers.configure(settings)
+    startup_gate.install()
     metrics.serve(settings.metrics_port)
     liveness = f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
     asyncio.run(
