@@ -1,5 +1,6 @@
-"""Operator memory by number of ScheduledJobs: the measured figures that the chart's default resources,
-README's sizing (Performance) and tests/unit/test_bench_sizing.py all take from here.
+"""Operator memory by number of ScheduledJobs, and its CPU in a burst: the measured figures that the
+chart's default resources, README's sizing (Performance) and tests/unit/test_bench_sizing.py all take
+from here.
 
 The figures are committed `bench/run` results (SOURCES): the operator's resident set with no
 ScheduledJob, and its peak (VmHWM) after N ScheduledJobs were created at once and then after a restart
@@ -21,6 +22,8 @@ IDLE_MIB = 96.4
 """RSS of the operator watching a namespace with no ScheduledJob, MiB."""
 PEAK_MIB = {1000: 162.3}
 """Peak RSS by number of ScheduledJobs (created at once, then a restart over them), MiB."""
+BURST_CORES = 0.62
+"""The operator's CPU (cores, unthrottled) while it reconciled DEFAULT_SIZE new ScheduledJobs at once."""
 HEADROOM = 1.3
 """The default limit is the measured need times this (garbage-collection timing, larger specs)."""
 DEFAULT_SIZE = 1000
@@ -44,6 +47,12 @@ def need_mib(size: int) -> float:
 def limit_mib(size: int) -> int:
     """A memory limit for `size` ScheduledJobs: the need with headroom, rounded up to 64 MiB."""
     return math.ceil(need_mib(size) * HEADROOM / ROUND_MIB) * ROUND_MIB
+
+
+def burst_cores(reports: list[dict[str, Any]]) -> float:
+    """The operator's CPU share while the bulk of DEFAULT_SIZE ran (the highest, if several), in cores."""
+    return max(float(b["operator_cpu_share_until_done"]) for report in reports for b in report.get("bulk") or []
+               if "error" not in b and b["size"] == DEFAULT_SIZE)
 
 
 def measured(reports: list[dict[str, Any]]) -> tuple[float, dict[int, float]]:

@@ -24,6 +24,11 @@ def mib(quantity: str) -> float:
     return float(number) * (UNITS[unit] if unit else 1 / 2**20)
 
 
+def cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity (e.g. 500m, 1, 1.5) in cores."""
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
 @pytest.fixture(scope="module")
 def operator_resources() -> dict[str, Any]:
     """The operator container's resources as `helm template` renders the chart with its defaults."""
@@ -58,9 +63,19 @@ def test_default_memory_request_covers_an_idle_operator(operator_resources: dict
     assert mib(operator_resources["requests"]["memory"]) >= sizing.IDLE_MIB
 
 
+def test_default_cpu_limit_does_not_throttle_the_measured_burst(operator_resources: dict[str, Any]) -> None:
+    limit = cores(operator_resources["limits"]["cpu"])
+    assert limit >= sizing.BURST_CORES * sizing.HEADROOM, (
+        f"the chart's default CPU limit ({limit} cores) would throttle the operator while it reconciles "
+        f"{sizing.DEFAULT_SIZE:,} new ScheduledJobs at once (measured {sizing.BURST_CORES} of a core, bench/sizing.py)"
+    )
+
+
 def test_sizing_figures_are_the_committed_runs() -> None:
-    idle, peaks = sizing.measured(sizing.load_sources(REPO))
+    reports = sizing.load_sources(REPO)
+    idle, peaks = sizing.measured(reports)
     assert (idle, peaks) == (sizing.IDLE_MIB, sizing.PEAK_MIB), f"bench/sizing.py differs from {sizing.SOURCES}"
+    assert sizing.burst_cores(reports) == sizing.BURST_CORES
 
 
 def test_readme_sizing_quotes_bench_sizing() -> None:
@@ -71,8 +86,14 @@ def test_readme_sizing_quotes_bench_sizing() -> None:
         f"{sizing.IDLE_MIB:g} MiB",
         f"{sizing.per_1000_mib():g} MiB per 1,000",
         f"{sizing.limit_mib(sizing.DEFAULT_SIZE)}Mi",
+        f"**{sizing.BURST_CORES:g}** of a",
     ):
         assert figure in performance, f"README's Performance section does not quote {figure!r} (bench/sizing.py)"
+
+
+@pytest.mark.parametrize(("quantity", "expected"), [("500m", 0.5), ("1", 1.0), ("1.5", 1.5)])
+def test_cpu_quantities_in_cores(quantity: str, expected: float) -> None:
+    assert cores(quantity) == expected
 
 
 @pytest.mark.parametrize(("quantity", "expected"), [("256Mi", 256.0), ("1Gi", 1024.0), ("512Ki", 0.5)])

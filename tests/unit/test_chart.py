@@ -137,7 +137,7 @@ def test_defaults_render_a_cluster_wide_hardened_operator(helm: str) -> None:
     assert main["imagePullPolicy"] == "IfNotPresent"
     assert main["resources"] == {
         "requests": {"cpu": "50m", "memory": "128Mi"},
-        "limits": {"cpu": "500m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "256Mi"},
     }
     assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
     assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "readyz"}
