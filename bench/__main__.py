@@ -42,7 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sizes", help="bulk sizes, comma-separated (default 100,1000,5000; smoke: 20,100)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<UTC date-time>.json)")
     parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
-                        help=f"subset of {','.join(PARTS)} (default: all but oracle)")
+                        help=f"subset of {','.join(PARTS)} (default: all but oracle and memory)")
     parser.add_argument("--floor-concurrency", type=int, default=floor.OPERATOR_WORKERS,
                         help=f"requests in flight of the bulk floor's workers (default {floor.OPERATOR_WORKERS}, "
                              "as many as the operator's workers)")
