@@ -68,15 +68,14 @@ def read_json(response: Any) -> Any:
         response.release_conn()
 
 
-def call_kubeapi_discard(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def call_kubeapi_discard(call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """`call_kubeapi` for a write whose answer is not needed (no client models are built from it): the
     answer is read to its end before its connection goes back to the pool, else the next request on that
-    connection would read the rest of this body as its status line. Returns `not_found` on a 404 if given."""
+    connection would read the rest of this body as its status line. With `not_found=None` a 404 is fine."""
     response = call_kubeapi(call, *args, _preload_content=False, **kwargs)
     if response is not None:  # None: the not_found answer to a 404
         response.drain_conn()
         response.release_conn()
-    return response
 
 
 def _list(call: Callable[..., Any], namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 every write): writes whose answers cronflow does not need still read them to the end, so the next request
 on the same pooled connection gets its own answer, and one connection serves them all."""
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,14 +20,21 @@ class _ApiServer(StandInApi):
         return (201 if self.command == "POST" else 200), ANSWER
 
 
+@contextlib.contextmanager
+def serving_the_writer(handler: type[StandInApi], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """`handler` as the writer's API server; yields the requests it receives."""
+    with standin_api(handler) as url:
+        api = client.ApiClient(client.Configuration(host=url))
+        monkeypatch.setattr(kube, "api_client", lambda: api)
+        yield handler.requests
+        api.close()  # type: ignore[no-untyped-call]
+
+
 @pytest.fixture
 def api_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """The stand-in as the writer's API server; yields the requests it received."""
-    with standin_api(_ApiServer) as url:
-        api = client.ApiClient(client.Configuration(host=url))
-        monkeypatch.setattr(kube, "api_client", lambda: api)
-        yield _ApiServer.requests
-        api.close()  # type: ignore[no-untyped-call]
+    with serving_the_writer(_ApiServer, monkeypatch) as requests:
+        yield requests
 
 
 CRONJOB = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly", "namespace": "team-a"}}
@@ -58,11 +66,8 @@ class _GoneApiServer(StandInApi):
 
 
 def test_deleting_what_is_gone_already_is_fine_and_keeps_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    with standin_api(_GoneApiServer) as url:
-        api = client.ApiClient(client.Configuration(host=url))
-        monkeypatch.setattr(kube, "api_client", lambda: api)
+    with serving_the_writer(_GoneApiServer, monkeypatch) as requests:
         writer = kube.KubeWriter()
         writer.delete_job("team-a", "nightly-manual-1")
         writer.delete_deployment("team-a", "nightly-watcher")
-        api.close()  # type: ignore[no-untyped-call]
-    assert [r["method"] for r in _GoneApiServer.requests] == ["DELETE", "DELETE"]
+    assert [r["method"] for r in requests] == ["DELETE", "DELETE"]
