@@ -694,6 +694,11 @@ def test_gateway_and_operator_select_only_their_own_pods(helm: str) -> None:
     assert not selects(policy["podSelector"]["matchLabels"], pod_labels(operator))
 
 
+def test_a_stopping_gateway_pod_keeps_serving_while_service_routing_catches_up(helm: str) -> None:
+    assert gateway_container(template(helm, *GATEWAY_ON))["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert "lifecycle" not in gateway_container(template(helm, *GATEWAY_ON, "gateway.shutdownDelaySeconds=0"))
+
+
 def test_gateway_service_type_and_port_come_from_values(helm: str) -> None:
     objects = template(helm, *GATEWAY_ON, "gateway.service.type=LoadBalancer", "gateway.service.port=8443")
     service = named(objects, "Service", GATEWAY)["spec"]
